@@ -1,0 +1,50 @@
+# Doorstep — the two commands of the README: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DOORSTEP_HTTPS ?= 0
+
+.PHONY: demo test install lint typecheck browsers serve worker clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/doorstep demo
+
+# Browser tests need Debian's Chromium and a CJK font; install them when missing (root only).
+browsers:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi wenquanyi; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    (apt-get update -q && apt-get install -y -q chromium fonts-wqy-microhei) >/dev/null; \
+	  else echo "browser tests need: sudo apt-get install chromium fonts-wqy-microhei"; fi; \
+	fi
+
+test: $(STAMP) browsers
+	DOORSTEP_FAST_HASHER=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check doorstep tests
+	$(BIN)/ruff format --check doorstep tests
+	$(BIN)/doorstep manage makemigrations --check --dry-run
+
+typecheck: $(STAMP)
+	$(BIN)/mypy doorstep
+
+serve: $(STAMP)
+	$(BIN)/doorstep serve
+
+worker: $(STAMP)
+	$(BIN)/doorstep worker
+
+clean:
+	rm -rf $(VENV) doorstep.sqlite3* media staticfiles .pytest_cache

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.http import HttpRequest
+from ninja import NinjaAPI, Schema
+from pydantic import Field
+
+from doorstep.api.auth import SessionOrBearer
+from doorstep.api.errors import install_error_handlers
+from doorstep.api.models import ApiToken
+from doorstep.core.errors import DoorstepError
+from doorstep.orders.api import router as orders_router
+
+api = NinjaAPI(
+    title="Doorstep API",
+    version="1",
+    description="Work orders for install-and-repair field crews (SPEC §5).",
+    auth=SessionOrBearer(),
+    urls_namespace="api-v1",
+)
+install_error_handlers(api)
+
+
+class TokenIn(Schema):
+    username: str = Field(min_length=1, max_length=150)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class TokenOut(Schema):
+    token: str
+    expires_at: str
+
+
+class Unauthorized(DoorstepError):
+    status = 401
+    code = "unauthorized"
+
+
+@api.post("/auth/token", auth=None, response={200: TokenOut}, tags=["auth"])
+def issue_token(request: HttpRequest, body: TokenIn) -> dict[str, Any]:
+    user = authenticate(request, username=body.username, password=body.password)
+    if user is None or not user.is_active:
+        raise Unauthorized("用户名或密码错误")
+    token, raw = ApiToken.issue(user)
+    return {"token": raw, "expires_at": token.expires_at.isoformat()}
+
+
+@api.get("/health", auth=None, tags=["meta"])
+def health(request: HttpRequest) -> dict[str, str]:
+    return {"status": "ok"}
+
+
+api.add_router("", orders_router)

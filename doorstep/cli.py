@@ -1,0 +1,165 @@
+"""`doorstep`: the one console script (SPEC §5 CLI)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+
+def _django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "doorstep.settings")
+    import django
+
+    django.setup()
+
+
+def _manage(*args: str, **options: Any) -> None:
+    from django.core.management import call_command
+
+    call_command(*args, **options)
+
+
+def cmd_migrate(ns: argparse.Namespace) -> int:
+    _django()
+    _manage("migrate", "--no-input", verbosity=ns.verbosity)
+    return 0
+
+
+def cmd_demo(ns: argparse.Namespace) -> int:
+    # A local demo runs over plain HTTP.
+    os.environ.setdefault("DOORSTEP_HTTPS", "0")
+    _django()
+    _manage("migrate", "--no-input", verbosity=0)
+    from doorstep.demo import load_demo
+
+    summary = load_demo(seed=ns.seed, days=ns.days, reset=ns.reset)
+    print(summary)
+    if ns.no_serve:
+        return 0
+    return _serve(ns.port, ns.workers, banner=True)
+
+
+def cmd_serve(ns: argparse.Namespace) -> int:
+    _django()
+    return _serve(ns.port, ns.workers, bind=ns.bind)
+
+
+def _serve(port: int, workers: int, banner: bool = False, bind: str = "127.0.0.1") -> int:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("collectstatic", "--no-input", verbosity=0)
+    url = f"http://{'127.0.0.1' if bind in ('0.0.0.0', '::') else bind}:{port}/"
+    if banner:
+        print(f"\nDoorstep 上门 is running at {url}")
+        print("Logins (password demo1234): admin, manager, dispatcher, operator, quality,")
+        print("  technicians tech01 … tech12 (tech01–tech08 urban 拱墅, tech09–tech12 township 桐庐)")
+        print("Press Ctrl+C to stop.\n", flush=True)
+    from gunicorn.app.base import BaseApplication
+
+    class App(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{bind}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", os.environ.get("DOORSTEP_ACCESS_LOG", None))
+            self.cfg.set("timeout", 60)
+            self.cfg.set("graceful_timeout", 10)
+            self.cfg.set("keepalive", 5)
+
+        def load(self) -> Any:
+            from doorstep.wsgi import application
+
+            return application
+
+    _ = settings.SECRET_KEY  # create the key file once, before the workers fork
+    App().run()
+    return 0
+
+
+def cmd_verify_history(ns: argparse.Namespace) -> int:
+    _django()
+    from doorstep.orders.history import verify_history
+
+    problems = 0
+    for problem in verify_history():
+        problems += 1
+        print(f"ALTERED: {problem}", file=sys.stderr)
+    if problems:
+        print(f"verify-history: {problems} order(s) with altered history", file=sys.stderr)
+        return 1
+    from doorstep.orders.models import OrderEvent, WorkOrder
+
+    print(
+        f"verify-history: {WorkOrder.objects.count()} orders, "
+        f"{OrderEvent.objects.count()} events, all intact"
+    )
+    return 0
+
+
+def cmd_bench(ns: argparse.Namespace, rest: list[str]) -> int:
+    if rest and rest[0] == "plan":
+        from doorstep.dispatch.planner.bench import main as plan_main
+
+        return plan_main(rest)
+    if rest and rest[0] == "intake":
+        from doorstep.bench.intake import main as intake_main
+
+        return intake_main(rest[1:])
+    print("usage: doorstep bench {intake,plan} …", file=sys.stderr)
+    return 2
+
+
+def cmd_manage(ns: argparse.Namespace, rest: list[str]) -> int:
+    _django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["doorstep", *rest])
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="doorstep", description="Doorstep 上门 work orders")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("migrate", help="create or upgrade the database")
+    p.add_argument("-v", "--verbosity", type=int, default=1)
+    p.set_defaults(fn=cmd_migrate)
+
+    p = sub.add_parser("demo", help="load the demo organisation and orders, then serve")
+    p.add_argument("--no-serve", action="store_true", help="only load the data")
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--days", type=int, default=3)
+    p.add_argument("--reset", action="store_true", help="drop existing demo orders first")
+    p.set_defaults(fn=cmd_demo)
+
+    p = sub.add_parser("serve", help="serve the web UI and API with gunicorn")
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--bind", default=os.environ.get("DOORSTEP_BIND", "127.0.0.1"))
+    p.set_defaults(fn=cmd_serve)
+
+    p = sub.add_parser("verify-history", help="check every order's history chain")
+    p.set_defaults(fn=cmd_verify_history)
+
+    for name, fn, help_text in (
+        ("bench", cmd_bench, "benchmarks: intake, plan solomon, plan field"),
+        ("manage", cmd_manage, "Django management commands"),
+    ):
+        p = sub.add_parser(name, help=help_text, add_help=False)
+        p.set_defaults(fn=fn, passthrough=True)
+
+    ns, rest = parser.parse_known_args(argv)
+    if getattr(ns, "passthrough", False):
+        return int(ns.fn(ns, rest))
+    if rest:
+        parser.error(f"unrecognised arguments: {' '.join(rest)}")
+    return int(ns.fn(ns))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,65 @@
+"""The one gate for who may see which orders (STYLE.md: one function, tested by a matrix).
+
+- admin, manager, quality, operator: every order of their branch, or of all branches when
+  they have none (a central desk);
+- dispatcher: the orders of their branch (all, when they have none);
+- technician: orders assigned to them, and orders they registered themselves (township crews
+  take reports in person).
+A user with several roles sees the union.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from doorstep.org.choices import Role
+from doorstep.org.models import Staff, roles_of
+from doorstep.orders.models import WorkOrder
+
+BRANCH_WIDE = {Role.ADMIN, Role.MANAGER, Role.QUALITY, Role.OPERATOR, Role.DISPATCHER}
+
+
+def staff_of(user: Any) -> Staff | None:
+    cached = getattr(user, "_doorstep_staff", False)
+    if cached is not False:
+        return cached  # type: ignore[no-any-return]
+    staff = Staff.objects.filter(user_id=user.pk).select_related("branch", "team").first()
+    user._doorstep_staff = staff
+    return staff
+
+
+def order_scope(user: Any) -> Q | None:
+    """A filter for the orders `user` may see; None means nothing at all."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    roles = roles_of(user)
+    staff = staff_of(user)
+    scope: Q | None = None
+    if roles & BRANCH_WIDE:
+        if staff is None or staff.branch_id is None:
+            return Q()
+        scope = Q(branch_id=staff.branch_id)
+    if Role.TECHNICIAN in roles:
+        own = Q(technician_id=user.pk) | Q(received_by_id=user.pk)
+        scope = own if scope is None else scope | own
+    return scope
+
+
+def visible_orders(user: Any) -> QuerySet[WorkOrder]:
+    scope = order_scope(user)
+    if scope is None:
+        return WorkOrder.objects.none()
+    return WorkOrder.objects.filter(scope)
+
+
+def can_see_personal_data(user: Any, order: WorkOrder) -> bool:
+    """R22: a technician sees a customer's full phone and address only while the order is
+    theirs and open; office roles that can see the order see it in full."""
+    roles = roles_of(user)
+    if roles & BRANCH_WIDE:
+        return True
+    if Role.TECHNICIAN in roles:
+        return order.technician_id == user.pk and order.is_open
+    return False

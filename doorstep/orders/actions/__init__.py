@@ -1,0 +1,5 @@
+"""The action layer: the only way an order changes (see core.py)."""
+
+from doorstep.orders.actions.core import create_order, perform
+
+__all__ = ["create_order", "perform"]

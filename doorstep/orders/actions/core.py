@@ -1,0 +1,337 @@
+"""The one place where orders change (STYLE.md). Views, the API, the importer, the simulator
+and the tests all call `create_order` and `perform`; nothing else writes order rows.
+
+Every call runs in one transaction: check the role and the transition, run the handler, bump
+the order's version with `UPDATE … WHERE version = seen` (a concurrent writer loses with 409),
+append the hash-chained event, run the hooks (clocks, notices). A refusal leaves no trace.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from doorstep.core import clock
+from doorstep.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from doorstep.org.choices import RegionType, Role
+from doorstep.org.models import Branch, Customer, roles_of
+from doorstep.orders.access import staff_of, visible_orders
+from doorstep.orders.actions.context import ActionContext, Outcome
+from doorstep.orders.actions.handlers import HANDLERS
+from doorstep.orders.actions.payloads import CreatePayload, Payload, as_json, validate_payload
+from doorstep.orders.choices import Kind, Status
+from doorstep.orders.history import event_hash
+from doorstep.orders.hooks import run_after_event
+from doorstep.orders.models import OrderEvent, WorkOrder
+from doorstep.orders.repeats import find_repeat_of
+from doorstep.orders.states import TRANSITIONS, allowed_actions
+
+# When several of the caller's roles may act, the event records the most specific one.
+ROLE_PRIORITY = [
+    Role.TECHNICIAN,
+    Role.DISPATCHER,
+    Role.OPERATOR,
+    Role.QUALITY,
+    Role.MANAGER,
+    Role.ADMIN,
+]
+SYSTEM_ROLE = "system"
+
+
+def _validated(action: str, data: dict[str, Any] | Payload | None) -> Payload:
+    if isinstance(data, Payload):
+        # Already parsed (the API's typed body): the rules between fields still apply.
+        cross = data.cross_field_errors()
+        if cross:
+            raise InvalidInput(cross)
+        return data
+    return validate_payload(action, data or {})
+
+
+def _skew() -> timedelta:
+    return timedelta(seconds=settings.DOORSTEP_CLOCK_SKEW_SECONDS)
+
+
+def resolve_occurred_at(
+    payload: Payload, now: datetime, not_before: datetime | None, field: str = "occurred_at"
+) -> datetime:
+    occurred = payload.occurred_at or now
+    if occurred > now + _skew():
+        raise InvalidInput({field: "发生时间不能晚于服务器当前时间"})
+    if not_before is not None and occurred < not_before:
+        raise InvalidInput(
+            {field: f"发生时间不能早于工单的上一条记录 ({not_before.isoformat()})"}
+        )
+    return occurred
+
+
+def pick_role(actor: Any, action: str, order: WorkOrder | None) -> str:
+    """The role the caller acts in, or Forbidden. Technicians act only on their own orders."""
+    if actor is None:
+        return SYSTEM_ROLE
+    spec = TRANSITIONS[action]
+    held = roles_of(actor) & spec.roles
+    if not held:
+        raise Forbidden(f"当前角色不能执行 {action} ({spec.label})")
+    for role in ROLE_PRIORITY:
+        if role not in held:
+            continue
+        if role == Role.TECHNICIAN and order is not None and order.technician_id != actor.pk:
+            continue
+        return role
+    raise Forbidden("装维人员只能处理派给自己的工单")
+
+
+def _build_event(
+    order: WorkOrder,
+    *,
+    action: str,
+    from_status: str,
+    to_status: str,
+    actor: Any,
+    role: str,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    payload: dict[str, Any],
+) -> OrderEvent:
+    seq = order.event_count + 1
+    prev = order.history_head
+    clean = as_json(payload)
+    digest = event_hash(
+        order_id=order.pk,
+        seq=seq,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        actor_id=actor.pk if actor is not None else None,
+        actor_role=role,
+        occurred_at=occurred_at,
+        recorded_at=recorded_at,
+        payload=clean,
+        prev_hash=prev,
+    )
+    event = OrderEvent(
+        order=order,
+        seq=seq,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor,
+        actor_role=role,
+        occurred_at=occurred_at,
+        recorded_at=recorded_at,
+        payload=clean,
+        prev_hash=prev,
+        hash=digest,
+    )
+    return event
+
+
+def perform(
+    order_id: int,
+    action: str,
+    actor: Any,
+    data: dict[str, Any] | Payload | None = None,
+    *,
+    expected_version: int | None = None,
+) -> tuple[WorkOrder, OrderEvent]:
+    """Run `action` on the order as `actor` (None = the system). Returns the order and event."""
+    if action not in TRANSITIONS or action == "create":
+        raise NotFound(f"没有名为 {action} 的操作")
+    payload = _validated(action, data)
+    now = clock.now()
+    with transaction.atomic():
+        base = WorkOrder.objects.all() if actor is None else visible_orders(actor)
+        order = base.select_related("technician", "branch").filter(pk=order_id).first()
+        if order is None:
+            raise NotFound("工单不存在或无权查看")
+        spec = TRANSITIONS[action]
+        role = pick_role(actor, action, order)
+        if order.status not in spec.sources:
+            allowed = allowed_actions(order.status, roles_of(actor) if actor else set())
+            raise Conflict(
+                f"工单当前状态为 {Status(order.status).label}，不能执行 {spec.label}",
+                state=order.status,
+                allowed=allowed,
+                code="illegal_transition",
+            )
+        if expected_version is not None and expected_version != order.version:
+            raise _concurrent(order, actor)
+        last = order.events.order_by("-seq").values_list("occurred_at", flat=True).first()
+        occurred = resolve_occurred_at(payload, now, last)
+        ctx = ActionContext(order, action, payload, actor, role, occurred, now)
+        outcome: Outcome = HANDLERS[action](ctx)
+        from_status = order.status
+        to_status = outcome.to_status or from_status
+        seen = order.version
+        event = _build_event(
+            order,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            actor=actor,
+            role=role,
+            occurred_at=occurred,
+            recorded_at=now,
+            payload=outcome.event,
+        )
+        changes: dict[str, Any] = dict(outcome.fields)
+        changes.update(
+            status=to_status,
+            version=seen + 1,
+            updated_at=now,
+            event_count=event.seq,
+            history_head=event.hash,
+        )
+        # The conditional UPDATE takes the row lock first, so of two concurrent writers the
+        # second finds the version moved and loses cleanly instead of on the event's seq.
+        won = WorkOrder.objects.filter(pk=order.pk, version=seen).update(**changes)
+        if won != 1:
+            raise _concurrent(order, actor)
+        event.save()
+        for name, value in changes.items():
+            setattr(order, name, value)
+        run_after_event(order, event)
+    return order, event
+
+
+def _concurrent(order: WorkOrder, actor: Any) -> Conflict:
+    fresh = WorkOrder.objects.filter(pk=order.pk).values_list("status", flat=True).first()
+    state = fresh or order.status
+    return Conflict(
+        "工单已被其他人更新，请刷新后重试",
+        state=state,
+        allowed=allowed_actions(state, roles_of(actor) if actor else set()),
+        code="concurrent_change",
+    )
+
+
+def _next_number(branch: Branch, day: datetime) -> str:
+    """GS-20261122-0001: one statement, so concurrent intakes never take the same number."""
+    from doorstep.orders.models import OrderSequence
+
+    table = OrderSequence._meta.db_table
+    local_day = day.astimezone(timezone.get_default_timezone()).date()
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {table} (branch_id, day, last) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (branch_id, day) DO UPDATE SET last = {table}.last + 1 "
+            "RETURNING last",
+            [branch.pk, local_day],
+        )
+        (last,) = cur.fetchone()
+    return f"{branch.code}-{local_day:%Y%m%d}-{last:04d}"
+
+
+def _caller_branch(actor: Any, code: str | None) -> Branch:
+    staff = staff_of(actor) if actor is not None else None
+    if code:
+        branch = Branch.objects.filter(code=code).first()
+        if branch is None:
+            raise InvalidInput({"branch": f"没有编码为 {code} 的分公司"})
+        if staff is not None and staff.branch_id not in (None, branch.pk):
+            raise InvalidInput({"branch": "只能为本分公司受理工单"})
+        return branch
+    if staff is not None and staff.branch is not None:
+        return staff.branch
+    raise InvalidInput({"branch": "请选择分公司"})
+
+
+def _find_or_create_customer(branch: Branch, pl: CreatePayload) -> Customer:
+    c = pl.customer
+    existing = Customer.objects.filter(branch=branch)
+    match = None
+    if c.account:
+        match = existing.filter(account=c.account).first()
+    if match is None:
+        match = existing.filter(phone=c.phone, address=c.address).first()
+    if match is not None:
+        changed = []
+        for attr, value in (("name", c.name), ("phone", c.phone), ("grade", c.grade)):
+            if getattr(match, attr) != value:
+                setattr(match, attr, value)
+                changed.append(attr)
+        if c.account and not match.account:
+            match.account = c.account
+            changed.append("account")
+        if changed:
+            match.save(update_fields=changed)
+        return match
+    return Customer.objects.create(
+        branch=branch,
+        name=c.name,
+        phone=c.phone,
+        address=c.address,
+        account=c.account or "",
+        grade=c.grade,
+        lat=pl.location.lat if pl.location else None,
+        lng=pl.location.lng if pl.location else None,
+        area_code=pl.area or "",
+    )
+
+
+def create_order(actor: Any, data: dict[str, Any] | CreatePayload) -> tuple[WorkOrder, OrderEvent]:
+    """Intake (受理): register a fault report or an install request."""
+    pl = _validated("create", data)
+    assert isinstance(pl, CreatePayload)
+    role = pick_role(actor, "create", None)
+    now = clock.now()
+    occurred = resolve_occurred_at(pl, now, None)
+    reported = pl.reported_at or occurred
+    if reported > now + _skew():
+        raise InvalidInput({"reported_at": "报障时间不能晚于当前时间"})
+    if pl.approved_deadline is not None and pl.approved_deadline <= reported:
+        raise InvalidInput({"approved_deadline": "批准的修复时限必须晚于报障时间"})
+    with transaction.atomic():
+        branch = _caller_branch(actor, pl.branch)
+        if role == Role.TECHNICIAN and branch.region_type != RegionType.TOWNSHIP:
+            raise Forbidden("只有乡镇装维人员可以直接受理工单")
+        customer = _find_or_create_customer(branch, pl)
+        repeat = find_repeat_of(customer, pl.kind, reported) if pl.kind == Kind.REPAIR else None
+        order = WorkOrder(
+            kind=pl.kind,
+            fault_class=pl.fault_class or "",
+            status=Status.RECEIVED,
+            branch=branch,
+            customer=customer,
+            symptom=pl.symptom or "",
+            product=pl.product or "",
+            channel=pl.channel,
+            reported_at=reported,
+            received_by=actor,
+            approved_deadline=pl.approved_deadline,
+            lat=pl.location.lat if pl.location else customer.lat,
+            lng=pl.location.lng if pl.location else customer.lng,
+            area_code=pl.area or customer.area_code,
+            repeat_of=repeat,
+            version=1,
+            event_count=0,
+        )
+        order.number = _next_number(branch, reported)
+        order.save()
+        event_payload = pl.model_dump(mode="json", exclude={"occurred_at"})
+        event_payload["customer_id"] = customer.pk
+        event_payload["number"] = order.number
+        event_payload["branch"] = branch.code
+        event_payload["repeat_of"] = repeat.number if repeat else None
+        event = _build_event(
+            order,
+            action="create",
+            from_status="",
+            to_status=Status.RECEIVED,
+            actor=actor,
+            role=role,
+            occurred_at=occurred,
+            recorded_at=now,
+            payload=event_payload,
+        )
+        event.save()
+        WorkOrder.objects.filter(pk=order.pk).update(event_count=1, history_head=event.hash)
+        order.event_count = 1
+        order.history_head = event.hash
+        run_after_event(order, event)
+    return order, event

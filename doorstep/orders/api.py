@@ -1,0 +1,253 @@
+"""REST endpoints for orders (SPEC §5). Every write goes through doorstep.orders.actions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, time
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
+from pydantic import AwareDatetime, Field
+
+from doorstep.api.models import IdempotencyRecord
+from doorstep.core.errors import InvalidInput, NotFound
+from doorstep.orders.access import visible_orders
+from doorstep.orders.actions import create_order, perform
+from doorstep.orders.actions.payloads import PAYLOADS, CreatePayload, validate_payload
+from doorstep.orders.attachments import store_attachment
+from doorstep.orders.choices import Kind, Status
+from doorstep.orders.hooks import clocks_of
+from doorstep.orders.models import Attachment, WorkOrder
+from doorstep.orders.serializers import order_detail, order_summary
+
+router = Router(tags=["orders"])
+
+# Attachments have their own upload endpoint; `create` is POST /orders.
+ACTION_ENDPOINTS = [a for a in PAYLOADS if a not in ("create", "attach")]
+
+
+def _detail_queryset(user: Any) -> Any:
+    return visible_orders(user).select_related(
+        "branch", "customer", "technician", "received_by", "repeat_of"
+    )
+
+
+def _get(user: Any, order_id: int) -> WorkOrder:
+    order = _detail_queryset(user).filter(pk=order_id).first()
+    if order is None:
+        raise NotFound("工单不存在或无权查看")
+    return order
+
+
+def _expected_version(request: HttpRequest) -> int | None:
+    raw = request.headers.get("If-Match", "").strip().strip('"')
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise InvalidInput({"If-Match": "If-Match 必须是工单的 version 数字"})
+    return int(raw)
+
+
+@router.post("/orders", response={201: dict, 200: dict}, summary="Register an order (intake)")
+def create(request: HttpRequest, payload: CreatePayload) -> tuple[int, dict[str, Any]]:
+    user = request.user
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 128:
+        raise InvalidInput({"Idempotency-Key": "Idempotency-Key 最长 128 个字符"})
+    body_hash = hashlib.sha256(request.body).hexdigest()
+    if key:
+        replay = _replay(user, key, body_hash)
+        if replay is not None:
+            return replay
+    try:
+        with transaction.atomic():
+            order, _ = create_order(user, payload)
+            response = order_detail(_get(user, order.pk), user)
+            if key:
+                IdempotencyRecord.objects.create(
+                    user=user,
+                    key=key,
+                    request_hash=body_hash,
+                    status_code=201,
+                    response=response,
+                )
+    except IntegrityError:
+        # A concurrent request with the same key committed first: answer as it did.
+        replay = _replay(user, key, body_hash) if key else None
+        if replay is None:
+            raise
+        return replay
+    return 201, response
+
+
+def _replay(user: Any, key: str, body_hash: str) -> tuple[int, dict[str, Any]] | None:
+    record = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    if record is None:
+        return None
+    if record.request_hash != body_hash:
+        raise InvalidInput({"Idempotency-Key": "同一个 Idempotency-Key 已用于不同的请求内容"})
+    return record.status_code, record.response
+
+
+class OrderFilters(Schema):
+    status: list[Status] | None = Field(default=None, description="one or more states")
+    branch: str | None = None
+    technician: str | None = Field(default=None, description="username")
+    kind: Kind | None = None
+    reported_from: date | AwareDatetime | None = None
+    reported_to: date | AwareDatetime | None = None
+    q: str | None = Field(default=None, max_length=64, description="number, name, phone, address")
+    open: bool | None = None
+    page: int = Field(default=1, ge=1)
+    page_size: int = Field(default=50, ge=1, le=200)
+
+
+def filter_orders(qs: Any, f: OrderFilters) -> Any:
+    tz = timezone.get_current_timezone()
+    if f.status:
+        qs = qs.filter(status__in=[str(s) for s in f.status])
+    if f.branch:
+        qs = qs.filter(branch__code=f.branch)
+    if f.technician:
+        qs = qs.filter(technician__username=f.technician)
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    if f.open is True:
+        qs = qs.exclude(status__in=[Status.CLOSED, Status.CANCELLED, Status.COMPLETED])
+    elif f.open is False:
+        qs = qs.filter(status__in=[Status.CLOSED, Status.CANCELLED, Status.COMPLETED])
+    if f.reported_from:
+        start = f.reported_from
+        if not isinstance(start, datetime):
+            start = datetime.combine(start, time.min, tzinfo=tz)
+        qs = qs.filter(reported_at__gte=start)
+    if f.reported_to:
+        end = f.reported_to
+        if not isinstance(end, datetime):
+            end = datetime.combine(end, time.max, tzinfo=tz)
+        qs = qs.filter(reported_at__lte=end)
+    if f.q:
+        text = f.q.strip()
+        qs = qs.filter(
+            Q(number__icontains=text)
+            | Q(customer__name__icontains=text)
+            | Q(customer__phone__contains=text)
+            | Q(customer__account__iexact=text)
+            | Q(customer__address__icontains=text)
+            | Q(symptom__icontains=text)
+        )
+    return qs
+
+
+@router.get("/orders", response=dict, summary="List orders with filters, paginated")
+def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str, Any]:
+    qs = filter_orders(
+        visible_orders(request.user).select_related("branch", "customer", "technician"), filters
+    ).order_by("-reported_at", "-id")
+    total = qs.count()
+    start = (filters.page - 1) * filters.page_size
+    rows = list(qs[start : start + filters.page_size])
+    return {
+        "count": total,
+        "page": filters.page,
+        "page_size": filters.page_size,
+        "results": [order_summary(o, request.user) for o in rows],
+    }
+
+
+@router.get("/orders/{order_id}", response=dict, summary="One order with clocks and history")
+def get_order(request: HttpRequest, order_id: int) -> dict[str, Any]:
+    return order_detail(_get(request.user, order_id), request.user)
+
+
+@router.get("/orders/{order_id}/clocks", response=list[dict], summary="Clocks as of a time")
+def get_clocks(
+    request: HttpRequest, order_id: int, at: AwareDatetime | None = None
+) -> list[dict[str, Any]]:
+    return clocks_of(_get(request.user, order_id), at)
+
+
+def _action_endpoint(action: str) -> None:
+    schema = PAYLOADS[action]
+
+    def endpoint(request: HttpRequest, order_id: int, payload: Any) -> dict[str, Any]:
+        perform(order_id, action, request.user, payload, expected_version=_expected_version(request))
+        return order_detail(_get(request.user, order_id), request.user)
+
+    endpoint.__name__ = f"action_{action}"
+    endpoint.__annotations__ = {
+        "request": HttpRequest,
+        "order_id": int,
+        "payload": schema,
+        "return": dict[str, Any],
+    }
+    router.post(
+        f"/orders/{{order_id}}/actions/{action}",
+        response=dict,
+        summary=f"Action: {action}",
+        operation_id=f"order_action_{action}",
+    )(endpoint)
+
+
+for _action in ACTION_ENDPOINTS:
+    _action_endpoint(_action)
+
+
+@router.post("/orders/{order_id}/actions/{action}", response=dict, include_in_schema=False)
+def unknown_action(request: HttpRequest, order_id: int, action: str) -> dict[str, Any]:
+    if action == "attach":
+        raise InvalidInput({"action": "附件请用 POST /api/v1/orders/{id}/attachments 上传"})
+    if action not in PAYLOADS:
+        raise NotFound(f"没有名为 {action} 的操作；可用: {', '.join(ACTION_ENDPOINTS)}")
+    data = json.loads(request.body or b"{}")
+    perform(order_id, action, request.user, validate_payload(action, data))
+    return order_detail(_get(request.user, order_id), request.user)
+
+
+@router.post("/orders/{order_id}/attachments", response={201: dict}, summary="Upload evidence")
+def upload_attachment(
+    request: HttpRequest,
+    order_id: int,
+    kind: Form[str],
+    file: File[UploadedFile],
+    down_mbps: Form[float | None] = None,
+    up_mbps: Form[float | None] = None,
+    occurred_at: Form[AwareDatetime | None] = None,
+) -> tuple[int, dict[str, Any]]:
+    _get(request.user, order_id)
+    att = store_attachment(
+        order_id,
+        request.user,
+        kind=kind,
+        data=file.read(),
+        filename=file.name or "upload",
+        down_mbps=down_mbps,
+        up_mbps=up_mbps,
+        occurred_at=occurred_at.isoformat() if occurred_at else None,
+    )
+    return 201, {
+        "id": att.pk,
+        "kind": att.kind,
+        "content_type": att.content_type,
+        "size": att.size,
+        "sha256": att.sha256,
+    }
+
+
+@router.get("/orders/{order_id}/attachments/{attachment_id}", summary="Download evidence")
+def download_attachment(
+    request: HttpRequest, order_id: int, attachment_id: int
+) -> HttpResponse:
+    order = _get(request.user, order_id)
+    att = Attachment.objects.filter(pk=attachment_id, order=order).first()
+    if att is None:
+        raise NotFound("附件不存在")
+    response = FileResponse(att.file.open("rb"), content_type=att.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

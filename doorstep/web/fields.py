@@ -1,0 +1,129 @@
+"""Web forms for actions, drawn from the same pydantic payloads the API validates with."""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import AwareDatetime
+from pydantic.fields import FieldInfo
+
+from doorstep.orders.actions.payloads import PAYLOADS
+
+FIELD_LABELS = {
+    "technician": "装维人员",
+    "note": "备注",
+    "outcome": "联系结果",
+    "start": "预约开始",
+    "end": "预约结束",
+    "reason": "原因",
+    "requested_by": "提出方",
+    "eta": "预计到达",
+    "checklist": "出发检查项",
+    "lat": "纬度",
+    "lng": "经度",
+    "arrived_at": "到达时间",
+    "left_at": "离开时间",
+    "contact_phone": "留言电话",
+    "contact_person": "联系人",
+    "subject": "事项",
+    "granted": "客户同意",
+    "resolution": "处理结果",
+    "signature": "签名附件编号",
+    "no_signature_reason": "无签名原因",
+    "rating": "现场评价 (1–5)",
+    "rating_comment": "评价意见",
+    "message": "回复内容",
+    "by": "催单方",
+    "score": "满意度 (1–10)",
+    "satisfied": "是否满意",
+    "channel": "投诉渠道",
+}
+
+LONG_TEXT = {"note", "resolution", "message", "reason"}
+
+
+@dataclass
+class FormField:
+    name: str
+    label: str
+    widget: str  # text, textarea, select, datetime, number, checkbox-list
+    required: bool
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    value: str = ""
+    errors: list[str] = field(default_factory=list)
+    step: str = "any"
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """(inner type, optional) for `X | None` and Annotated[...] annotations."""
+    optional = False
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(annotation))
+        annotation = args[0] if len(args) == 1 else annotation
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation, optional
+
+
+def _widget(name: str, info: FieldInfo) -> FormField:
+    inner, optional = _unwrap(info.annotation)
+    required = info.is_required()
+    label = FIELD_LABELS.get(name, name)
+    if isinstance(inner, type) and issubclass(inner, enum.Enum):
+        choices = [(m.value, str(getattr(m, "label", m.value))) for m in inner]
+        return FormField(name, label, "select", required, choices)
+    if inner is bool:
+        return FormField(name, label, "select", True, [("true", "是"), ("false", "否")])
+    if inner in (datetime, AwareDatetime):
+        return FormField(name, label, "datetime", required)
+    if inner in (int, float):
+        return FormField(name, label, "number", required, step="1" if inner is int else "any")
+    if typing.get_origin(inner) is list:
+        return FormField(name, label, "text", required)
+    widget = "textarea" if name in LONG_TEXT else "text"
+    return FormField(name, label, widget, required and not optional)
+
+
+def action_fields(action: str, exclude: tuple[str, ...] = ("occurred_at",)) -> list[FormField]:
+    schema = PAYLOADS[action]
+    return [_widget(n, f) for n, f in schema.model_fields.items() if n not in exclude]
+
+
+def parse_form(action: str, post: Any, tz: str) -> dict[str, Any]:
+    """HTML form values → the JSON the action takes (times in the branch's zone)."""
+    data: dict[str, Any] = {}
+    zone = ZoneInfo(tz)
+    for f in action_fields(action, exclude=()):
+        raw = post.get(f.name, "")
+        if raw is None or str(raw).strip() == "":
+            continue
+        raw = str(raw).strip()
+        if f.widget == "datetime":
+            try:
+                parsed = datetime.fromisoformat(raw)
+            except ValueError:
+                data[f.name] = raw  # let validation name the field
+                continue
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=zone)
+            data[f.name] = parsed.isoformat()
+        elif f.widget == "number":
+            try:
+                data[f.name] = int(raw) if f.step == "1" else float(raw)
+            except ValueError:
+                data[f.name] = raw
+        elif f.name == "checklist":
+            data[f.name] = [x.strip() for x in raw.replace("，", ",").split(",") if x.strip()]
+        elif f.widget == "select" and f.choices == [("true", "是"), ("false", "否")]:
+            data[f.name] = raw == "true"
+        else:
+            data[f.name] = raw
+    return data

@@ -1,0 +1,343 @@
+"""Server-rendered pages. They read through the permission gate and write only through the
+action layer, exactly like the API."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from pydantic import ValidationError
+
+from doorstep.core.errors import Conflict, DoorstepError, InvalidInput
+from doorstep.core.phones import normalise_phone
+from doorstep.org.choices import CustomerGrade, Role
+from doorstep.org.models import Branch, Customer, Staff, roles_of
+from doorstep.orders.access import can_see_personal_data, staff_of, visible_orders
+from doorstep.orders.actions import create_order, perform
+from doorstep.orders.api import OrderFilters, filter_orders
+from doorstep.orders.choices import TERMINAL, Channel, FaultClass, Kind, Status
+from doorstep.orders.models import Attachment, WorkOrder
+from doorstep.orders.repeats import repeat_window_days
+from doorstep.orders.serializers import customer_dict
+from doorstep.orders.states import TRANSITIONS, allowed_actions
+from doorstep.web.fields import action_fields, parse_form
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    roles = roles_of(request.user)
+    if roles & {Role.OPERATOR} and not roles & {Role.DISPATCHER, Role.MANAGER}:
+        return redirect("web:intake")
+    if roles == {Role.TECHNICIAN}:
+        return redirect(f"/orders/?technician={request.user.get_username()}&open=true")
+    return redirect("web:order_list")
+
+
+# -- intake desk ------------------------------------------------------------------------------
+
+INTAKE_FIELDS = {
+    "kind": "kind",
+    "fault_class": "fault_class",
+    "customer.name": "customer_name",
+    "customer.phone": "customer_phone",
+    "customer.address": "customer_address",
+    "customer.account": "customer_account",
+    "customer.grade": "customer_grade",
+    "symptom": "symptom",
+    "product": "product",
+    "channel": "channel",
+    "reported_at": "reported_at",
+    "branch": "branch",
+    "approved_deadline": "approved_deadline",
+    "area": "area",
+}
+
+
+def _local(raw: str, tz: str) -> str | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        return raw
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(tz))
+    return parsed.isoformat()
+
+
+def _intake_payload(post: Any, tz: str) -> dict[str, Any]:
+    def val(name: str) -> str | None:
+        value = str(post.get(name, "")).strip()
+        return value or None
+
+    return {
+        "kind": val("kind"),
+        "fault_class": val("fault_class") if val("kind") == Kind.REPAIR else None,
+        "customer": {
+            "name": val("customer_name"),
+            "phone": val("customer_phone"),
+            "address": val("customer_address"),
+            "account": val("customer_account"),
+            "grade": val("customer_grade") or CustomerGrade.NORMAL,
+        },
+        "symptom": val("symptom"),
+        "product": val("product"),
+        "channel": val("channel") or Channel.PHONE,
+        "reported_at": _local(post.get("reported_at", ""), tz),
+        "branch": val("branch"),
+        "approved_deadline": _local(post.get("approved_deadline", ""), tz),
+        "area": val("area"),
+    }
+
+
+def _intake_context(request: HttpRequest, values: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:
+    staff = staff_of(request.user)
+    branches = Branch.objects.all()
+    if staff is not None and staff.branch_id is not None:
+        branches = branches.filter(pk=staff.branch_id)
+    return {
+        "values": values,
+        "errors": errors,
+        "kinds": Kind.choices,
+        "fault_classes": FaultClass.choices,
+        "grades": CustomerGrade.choices,
+        "channels": Channel.choices,
+        "branches": branches,
+    }
+
+
+@login_required
+def intake(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        tz = timezone.get_current_timezone_name()
+        data = _intake_payload(request.POST, tz)
+        try:
+            order, _ = create_order(request.user, data)
+        except InvalidInput as exc:
+            errors = {INTAKE_FIELDS.get(k, k): v for k, v in exc.fields.items()}
+            ctx = _intake_context(request, request.POST.dict(), errors)
+            return render(request, "web/intake.html", ctx, status=422)
+        except DoorstepError as exc:
+            ctx = _intake_context(request, request.POST.dict(), {"__all__": [exc.message]})
+            return render(request, "web/intake.html", ctx, status=exc.status)
+        messages.success(request, f"已受理，工单号 {order.number}")
+        return redirect("web:order_detail", order_id=order.pk)
+    values = {"kind": request.GET.get("kind", Kind.REPAIR), "customer_phone": request.GET.get("phone", "")}
+    return render(request, "web/intake.html", _intake_context(request, values, {}))
+
+
+@login_required
+@require_GET
+def intake_lookup(request: HttpRequest) -> HttpResponse:
+    """The customers behind a phone number, their open and recent orders, and a repeat hint."""
+    raw = request.GET.get("customer_phone") or request.GET.get("phone") or ""
+    ctx: dict[str, Any] = {"phone": raw, "customers": []}
+    try:
+        phone = normalise_phone(raw) if raw.strip() else ""
+    except ValueError as exc:
+        ctx["error"] = str(exc)
+        return render(request, "web/_lookup.html", ctx)
+    if not phone:
+        return render(request, "web/_lookup.html", ctx)
+    staff = staff_of(request.user)
+    customers = Customer.objects.filter(phone=phone).select_related("branch")
+    if staff is not None and staff.branch_id is not None:
+        customers = customers.filter(branch_id=staff.branch_id)
+    now = timezone.now()
+    visible = visible_orders(request.user)
+    for customer in customers[:5]:
+        orders = list(
+            visible.filter(customer=customer)
+            .select_related("technician", "branch", "customer")
+            .order_by("-reported_at")[:8]
+        )
+        hint = None
+        for o in orders:
+            if o.completed_at and o.kind != Kind.REMOVAL:
+                window = timedelta(days=repeat_window_days(o.kind))
+                if now - o.completed_at <= window:
+                    hint = o
+                    break
+        ctx["customers"].append(
+            {
+                "customer": customer,
+                "open": [o for o in orders if o.status not in TERMINAL and o.status != Status.COMPLETED],
+                "recent": [o for o in orders if o.status in TERMINAL or o.status == Status.COMPLETED],
+                "repeat_hint": hint,
+            }
+        )
+    return render(request, "web/_lookup.html", ctx)
+
+
+# -- order list -------------------------------------------------------------------------------
+
+
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    params = {k: v for k, v in request.GET.items() if v not in ("", None)}
+    raw_status = [s for s in request.GET.getlist("status") if s]
+    try:
+        filters = OrderFilters(
+            status=raw_status or None,
+            branch=params.get("branch"),
+            technician=params.get("technician"),
+            kind=params.get("kind"),
+            reported_from=params.get("reported_from"),
+            reported_to=params.get("reported_to"),
+            q=params.get("q"),
+            open=params.get("open"),
+        )
+        filter_error = ""
+    except ValidationError as exc:
+        filters = OrderFilters()
+        filter_error = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    qs = filter_orders(
+        visible_orders(request.user).select_related("branch", "customer", "technician"), filters
+    ).order_by("-reported_at", "-id")
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    rows = [(o, customer_dict(o, request.user)) for o in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    ctx = {
+        "page": page,
+        "rows": rows,
+        "filters": params,
+        "selected_status": raw_status,
+        "statuses": Status.choices,
+        "kinds": Kind.choices,
+        "branches": Branch.objects.all(),
+        "technicians": Staff.objects.filter(is_technician=True).select_related("user"),
+        "filter_error": filter_error,
+        "query": query.urlencode(),
+    }
+    template = "web/_order_rows.html" if request.headers.get("HX-Request") else "web/order_list.html"
+    return render(request, template, ctx)
+
+
+# -- order page -------------------------------------------------------------------------------
+
+
+def _visible_order(request: HttpRequest, order_id: int) -> WorkOrder:
+    order = (
+        visible_orders(request.user)
+        .select_related("branch", "customer", "technician", "received_by", "repeat_of")
+        .filter(pk=order_id)
+        .first()
+    )
+    if order is None:
+        raise Http404("工单不存在或无权查看")
+    return order
+
+
+def _my_actions(user: Any, order: WorkOrder) -> list[str]:
+    roles = roles_of(user)
+    names = allowed_actions(order.status, roles)
+    if Role.TECHNICIAN in roles and order.technician_id != user.pk:
+        other = roles - {Role.TECHNICIAN}
+        names = [n for n in names if TRANSITIONS[n].roles & other]
+    return [n for n in names if n != "attach"]
+
+
+def _render_order(
+    request: HttpRequest,
+    order: WorkOrder,
+    open_action: str = "",
+    errors: dict[str, list[str]] | None = None,
+    values: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    errors = errors or {}
+    forms = []
+    for name in _my_actions(request.user, order):
+        fields = action_fields(name)
+        if name == open_action:
+            for f in fields:
+                f.errors = errors.get(f.name, [])
+                f.value = str((values or {}).get(f.name, ""))
+        if name == "assign":
+            techs = Staff.objects.filter(is_technician=True, branch_id=order.branch_id).select_related("user")
+            for f in fields:
+                if f.name == "technician":
+                    f.widget = "select"
+                    f.choices = [(s.user.username, f"{s.name} ({s.employee_no})") for s in techs]
+        forms.append({"name": name, "label": TRANSITIONS[name].label, "fields": fields})
+    events = list(order.events.select_related("actor").order_by("seq"))
+    for e in events:
+        e.late_upload = (e.recorded_at - e.occurred_at).total_seconds() > 120  # type: ignore[attr-defined]
+    ctx = {
+        "order": order,
+        "customer": customer_dict(order, request.user),
+        "full_data": can_see_personal_data(request.user, order),
+        "events": events,
+        "forms": forms,
+        "open_action": open_action,
+        "form_errors": errors.get("__all__", []),
+        "other_errors": {k: v for k, v in errors.items() if k != "__all__"} if open_action else {},
+        "attachments": order.attachments.all(),
+        "status_label": Status(order.status).label,
+    }
+    return render(request, "web/order_detail.html", ctx, status=status)
+
+
+@login_required
+def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+    return _render_order(request, _visible_order(request, order_id))
+
+
+@login_required
+@require_POST
+def order_act(request: HttpRequest, order_id: int, action: str) -> HttpResponse:
+    order = _visible_order(request, order_id)
+    if action not in TRANSITIONS or action in ("create", "attach"):
+        raise Http404("没有这个操作")
+    tz = order.branch.timezone
+    data = parse_form(action, request.POST, tz)
+    version = request.POST.get("version")
+    try:
+        perform(
+            order.pk,
+            action,
+            request.user,
+            data,
+            expected_version=int(version) if version and version.isdigit() else None,
+        )
+    except InvalidInput as exc:
+        fresh = _visible_order(request, order_id)
+        return _render_order(request, fresh, action, exc.fields, request.POST.dict(), status=422)
+    except Conflict as exc:
+        fresh = _visible_order(request, order_id)
+        return _render_order(request, fresh, action, {"__all__": [exc.message]}, request.POST.dict(), status=409)
+    except DoorstepError as exc:
+        fresh = _visible_order(request, order_id)
+        return _render_order(request, fresh, action, {"__all__": [exc.message]}, request.POST.dict(), status=exc.status)
+    messages.success(request, f"{order.number} {TRANSITIONS[action].label}：已完成")
+    if not visible_orders(request.user).filter(pk=order.pk).exists():
+        # e.g. a technician returned the order: it is no longer theirs to see.
+        return redirect("web:home")
+    return redirect("web:order_detail", order_id=order.pk)
+
+
+@login_required
+def attachment(request: HttpRequest, order_id: int, attachment_id: int) -> HttpResponse:
+    order = _visible_order(request, order_id)
+    att = Attachment.objects.filter(pk=attachment_id, order=order).first()
+    if att is None:
+        raise Http404
+    return FileResponse(att.file.open("rb"), content_type=att.content_type)
+
+
+def api_error(exc: DoorstepError) -> JsonResponse:  # pragma: no cover - used by pages' fetches
+    return JsonResponse({"error": exc.as_dict()}, status=exc.status)
