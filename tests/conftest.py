@@ -1,6 +1,124 @@
 from __future__ import annotations
 
-import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-os.environ.setdefault("DOORSTEP_FAST_HASHER", "1")
-os.environ.setdefault("DOORSTEP_HTTPS", "0")
+import pytest
+
+SHANGHAI = "+08:00"
+
+
+@dataclass
+class Org:
+    gs: Any
+    tl: Any
+    operator: Any
+    dispatcher: Any
+    quality: Any
+    manager: Any
+    admin: Any
+    tech: Any  # urban technician, the one orders get assigned to
+    other_tech: Any  # urban technician of the same branch
+    township_tech: Any
+
+    def user(self, name: str) -> Any:
+        return getattr(self, name)
+
+
+def make_user(username: str, roles: list[str], branch: Any = None, technician: bool = False,
+              skills: list[str] | None = None) -> Any:  # fmt: skip
+    from django.contrib.auth.models import Group, User
+
+    from doorstep.org.models import Staff
+
+    user = User.objects.create_user(username=username, password="pw-" + username)
+    user.groups.set([Group.objects.get(name=r) for r in roles])
+    Staff.objects.create(
+        user=user,
+        employee_no=f"E{user.pk:04d}",
+        name=username.title(),
+        phone="13900000000",
+        branch=branch,
+        is_technician=technician,
+        skills=skills or ["broadband"],
+    )
+    return user
+
+
+@pytest.fixture
+def org(db: Any) -> Org:
+    from doorstep.org.models import Branch
+
+    gs = Branch.objects.create(code="GS", name="拱墅营维中心", region_type="urban")
+    tl = Branch.objects.create(code="TL", name="桐庐营维中心", region_type="township")
+    return Org(
+        gs=gs,
+        tl=tl,
+        operator=make_user("operator", ["operator"]),
+        dispatcher=make_user("dispatcher", ["dispatcher"], gs),
+        quality=make_user("quality", ["quality"]),
+        manager=make_user("manager", ["manager"]),
+        admin=make_user("admin", ["admin"]),
+        tech=make_user("tech", ["technician"], gs, technician=True),
+        other_tech=make_user("other_tech", ["technician"], gs, technician=True),
+        township_tech=make_user("township_tech", ["technician"], tl, technician=True),
+    )
+
+
+def repair_data(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "kind": "repair",
+        "fault_class": "line",
+        "customer": {"name": "张三", "phone": "13812345678", "address": "杭州市拱墅区大关小区3幢2单元501室"},
+        "symptom": "光猫 LOS 灯红色闪烁，无法上网",
+        "branch": "GS",
+    }
+    data.update(overrides)
+    return data
+
+
+def install_data(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "kind": "install",
+        "customer": {"name": "李四", "phone": "0571-87654321", "address": "杭州市拱墅区和睦新村12幢1单元302室",
+                     "grade": "vip"},  # fmt: skip
+        "product": "500M 宽带 + IPTV",
+        "branch": "GS",
+    }
+    data.update(overrides)
+    return data
+
+
+def iso(dt: datetime) -> str:
+    return dt.isoformat()
+
+
+@pytest.fixture
+def repair_order(org: Org) -> Any:
+    from doorstep.orders.actions import create_order
+
+    order, _ = create_order(org.operator, repair_data())
+    return order
+
+
+def walk_to(order_id: int, org: Org, target: str, now: datetime | None = None) -> None:
+    """Drive an order through the normal path up to `target` via the action layer."""
+    from django.utils import timezone
+
+    from doorstep.orders.actions import perform
+
+    now = now or timezone.now()
+    start = now + timedelta(hours=1)
+    steps = [
+        ("dispatched", "assign", org.dispatcher, {"technician": "tech"}),
+        ("accepted", "accept", org.tech, {}),
+        ("scheduled", "schedule", org.tech, {"start": iso(start), "end": iso(start + timedelta(hours=1))}),
+        ("en_route", "depart", org.tech, {"checklist": ["鞋套"]}),
+        ("on_site", "arrive", org.tech, {}),
+    ]  # fmt: skip
+    for state, action, actor, payload in steps:
+        perform(order_id, action, actor, payload)
+        if state == target:
+            return
+    raise AssertionError(f"walk_to cannot reach {target}")

@@ -59,7 +59,10 @@ def _skew() -> timedelta:
 def resolve_occurred_at(
     payload: Payload, now: datetime, not_before: datetime | None, field: str = "occurred_at"
 ) -> datetime:
-    occurred = payload.occurred_at or now
+    if payload.occurred_at is None:
+        # "Now" as recorded: never before the last event, even with app servers' clocks apart.
+        return max(now, not_before) if not_before is not None else now
+    occurred = payload.occurred_at
     if occurred > now + _skew():
         raise InvalidInput({field: "发生时间不能晚于服务器当前时间"})
     if not_before is not None and occurred < not_before:
@@ -143,12 +146,13 @@ def perform(
     if action not in TRANSITIONS or action == "create":
         raise NotFound(f"没有名为 {action} 的操作")
     payload = _validated(action, data)
-    now = clock.now()
     with transaction.atomic():
         base = WorkOrder.objects.all() if actor is None else visible_orders(actor)
         order = base.select_related("technician", "branch").filter(pk=order_id).first()
         if order is None:
             raise NotFound("工单不存在或无权查看")
+        # Read the time only now: on SQLite BEGIN IMMEDIATE may have waited for the lock.
+        now = clock.now()
         spec = TRANSITIONS[action]
         role = pick_role(actor, action, order)
         if order.status not in spec.sources:

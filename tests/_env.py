@@ -1,0 +1,17 @@
+"""Loaded with `-p tests._env` before pytest-django reads the settings."""
+
+import os
+
+os.environ.setdefault("DOORSTEP_FAST_HASHER", "1")
+os.environ.setdefault("DOORSTEP_HTTPS", "0")
+os.environ.setdefault("DOORSTEP_MANIFEST_STATIC", "0")
+os.environ.setdefault("WHITENOISE_USE_FINDERS", "1")
+
+# A real file, not Django's shared-cache in-memory database: concurrency tests need SQLite's
+# real locking (WAL, busy timeout), which shared-cache memory databases do not have.
+if not os.environ.get("DOORSTEP_TEST_SQLITE"):
+    import tempfile
+
+    os.environ["DOORSTEP_TEST_SQLITE"] = os.path.join(
+        tempfile.gettempdir(), f"doorstep-test-{os.getpid()}.sqlite3"
+    )
