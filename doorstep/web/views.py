@@ -111,6 +111,7 @@ def _intake_context(request: HttpRequest, values: dict[str, Any], errors: dict[s
     return {
         "values": values,
         "errors": errors,
+        "form_errors": errors.get("__all__", []),
         "kinds": Kind.choices,
         "fault_classes": FaultClass.choices,
         "grades": CustomerGrade.choices,
@@ -276,6 +277,7 @@ def _render_order(
         forms.append({"name": name, "label": TRANSITIONS[name].label, "fields": fields})
     events = list(order.events.select_related("actor").order_by("seq"))
     for e in events:
+        e.to_label = Status(e.to_status).label  # type: ignore[attr-defined]
         e.late_upload = (e.recorded_at - e.occurred_at).total_seconds() > 120  # type: ignore[attr-defined]
     ctx = {
         "order": order,
