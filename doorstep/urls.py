@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -9,3 +10,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("doorstep.web.urls")),
 ]
+
+if settings.DOORSTEP_BENCH_ENDPOINTS:
+    from doorstep.bench.views import baseline_insert
+
+    urlpatterns.insert(0, path("bench/baseline-insert", baseline_insert))

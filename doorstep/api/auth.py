@@ -15,7 +15,7 @@ class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         now = timezone.now()
         row = (
-            ApiToken.objects.select_related("user")
+            ApiToken.objects.select_related("user", "user__staff", "user__staff__branch")
             .filter(key_hash=hash_token(token), expires_at__gt=now, user__is_active=True)
             .first()
         )
@@ -24,8 +24,11 @@ class BearerToken(HttpBearer):
         # Touch at most once a minute: a write per request would serialise SQLite.
         if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
-        request.user = row.user
-        return row.user
+        user = row.user
+        # Prime the permission gate's cache: the staff row came with the token.
+        user._doorstep_staff = getattr(user, "staff", None)
+        request.user = user
+        return user
 
 
 class SessionOrBearer(BearerToken):

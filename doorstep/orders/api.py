@@ -65,21 +65,19 @@ def create(request: HttpRequest, payload: CreatePayload) -> tuple[int, dict[str,
         replay = _replay(user, key, body_hash)
         if replay is not None:
             return replay
+    if not key:
+        order, event = create_order(user, payload)
+        return 201, order_detail(order, user, events=[event], attachments=[])
     try:
         with transaction.atomic():
-            order, _ = create_order(user, payload)
-            response = order_detail(_get(user, order.pk), user)
-            if key:
-                IdempotencyRecord.objects.create(
-                    user=user,
-                    key=key,
-                    request_hash=body_hash,
-                    status_code=201,
-                    response=response,
-                )
+            order, event = create_order(user, payload)
+            response = order_detail(order, user, events=[event], attachments=[])
+            IdempotencyRecord.objects.create(
+                user=user, key=key, request_hash=body_hash, status_code=201, response=response
+            )
     except IntegrityError:
         # A concurrent request with the same key committed first: answer as it did.
-        replay = _replay(user, key, body_hash) if key else None
+        replay = _replay(user, key, body_hash)
         if replay is None:
             raise
         return replay

@@ -16,7 +16,7 @@ def _iso(value: datetime) -> str:
 
 def event_hash(
     *,
-    order_id: int,
+    order_number: str,
     seq: int,
     action: str,
     from_status: str,
@@ -30,7 +30,7 @@ def event_hash(
 ) -> str:
     body = json.dumps(
         [
-            order_id,
+            order_number,
             seq,
             action,
             from_status,
@@ -99,7 +99,7 @@ def _verify_one(
             )
             return
         recomputed = event_hash(
-            order_id=ev.order_id,
+            order_number=number,
             seq=ev.seq,
             action=ev.action,
             from_status=ev.from_status,

@@ -69,9 +69,18 @@ def event_dict(event: OrderEvent) -> dict[str, Any]:
     }
 
 
-def order_detail(order: WorkOrder, user: Any) -> dict[str, Any]:
+def order_detail(
+    order: WorkOrder,
+    user: Any,
+    events: list[OrderEvent] | None = None,
+    attachments: list[Any] | None = None,
+) -> dict[str, Any]:
+    """`events`/`attachments` may be passed when the caller has them (a just-created order)."""
     body = order_summary(order, user)
-    events = list(order.events.select_related("actor").order_by("seq"))
+    if events is None:
+        events = list(order.events.select_related("actor").order_by("seq"))
+    if attachments is None:
+        attachments = list(order.attachments.all())
     if not can_see_personal_data(user, order):
         for ev in events:
             if ev.action == "create" and isinstance(ev.payload, dict):
@@ -108,7 +117,7 @@ def order_detail(order: WorkOrder, user: Any) -> dict[str, Any]:
                     "uploaded_at": iso(a.uploaded_at),
                     "url": f"/api/v1/orders/{order.pk}/attachments/{a.pk}",
                 }
-                for a in order.attachments.all()
+                for a in attachments
             ],
         }
     )

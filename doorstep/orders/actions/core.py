@@ -105,7 +105,7 @@ def _build_event(
     prev = order.history_head
     clean = as_json(payload)
     digest = event_hash(
-        order_id=order.pk,
+        order_number=order.number,
         seq=seq,
         action=action,
         from_status=from_status,
@@ -245,7 +245,7 @@ def _caller_branch(actor: Any, code: str | None) -> Branch:
     raise InvalidInput({"branch": "请选择分公司"})
 
 
-def _find_or_create_customer(branch: Branch, pl: CreatePayload) -> Customer:
+def _find_or_create_customer(branch: Branch, pl: CreatePayload) -> tuple[Customer, bool]:
     c = pl.customer
     existing = Customer.objects.filter(branch=branch)
     match = None
@@ -264,8 +264,8 @@ def _find_or_create_customer(branch: Branch, pl: CreatePayload) -> Customer:
             changed.append("account")
         if changed:
             match.save(update_fields=changed)
-        return match
-    return Customer.objects.create(
+        return match, False
+    new = Customer.objects.create(
         branch=branch,
         name=c.name,
         phone=c.phone,
@@ -276,6 +276,7 @@ def _find_or_create_customer(branch: Branch, pl: CreatePayload) -> Customer:
         lng=pl.location.lng if pl.location else None,
         area_code=pl.area or "",
     )
+    return new, True
 
 
 def create_order(actor: Any, data: dict[str, Any] | CreatePayload) -> tuple[WorkOrder, OrderEvent]:
@@ -294,8 +295,13 @@ def create_order(actor: Any, data: dict[str, Any] | CreatePayload) -> tuple[Work
         branch = _caller_branch(actor, pl.branch)
         if role == Role.TECHNICIAN and branch.region_type != RegionType.TOWNSHIP:
             raise Forbidden("只有乡镇装维人员可以直接受理工单")
-        customer = _find_or_create_customer(branch, pl)
-        repeat = find_repeat_of(customer, pl.kind, reported) if pl.kind == Kind.REPAIR else None
+        customer, is_new = _find_or_create_customer(branch, pl)
+        # A customer registered just now has no earlier order to repeat.
+        repeat = (
+            find_repeat_of(customer, pl.kind, reported)
+            if pl.kind == Kind.REPAIR and not is_new
+            else None
+        )
         order = WorkOrder(
             kind=pl.kind,
             fault_class=pl.fault_class or "",
@@ -316,12 +322,13 @@ def create_order(actor: Any, data: dict[str, Any] | CreatePayload) -> tuple[Work
             event_count=0,
         )
         order.number = _next_number(branch, reported)
-        order.save()
         event_payload = pl.model_dump(mode="json", exclude={"occurred_at"})
         event_payload["customer_id"] = customer.pk
         event_payload["number"] = order.number
         event_payload["branch"] = branch.code
         event_payload["repeat_of"] = repeat.number if repeat else None
+        # The chain hashes the order's number, not its id, so the first event is complete
+        # before either row exists and the order is written once.
         event = _build_event(
             order,
             action="create",
@@ -333,9 +340,10 @@ def create_order(actor: Any, data: dict[str, Any] | CreatePayload) -> tuple[Work
             recorded_at=now,
             payload=event_payload,
         )
-        event.save()
-        WorkOrder.objects.filter(pk=order.pk).update(event_count=1, history_head=event.hash)
         order.event_count = 1
         order.history_head = event.hash
+        order.save()
+        event.order = order
+        event.save()
         run_after_event(order, event)
     return order, event
