@@ -7,4 +7,6 @@ class OrgConfig(AppConfig):
     verbose_name = "组织"
 
     def ready(self) -> None:
-        from doorstep.org import signals  # noqa: F401
+        from doorstep.org import signals
+
+        signals.connect()

@@ -77,6 +77,9 @@ class Staff(models.Model):
         _("星级"), max_digits=3, decimal_places=1, null=True, blank=True, editable=False
     )
     is_technician = models.BooleanField(_("装维人员"), default=False, db_index=True)
+    # A copy of the user's role groups, kept by a signal, so the permission gate needs no
+    # extra query per request. The groups stay the source of truth.
+    role_names = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         ordering = ["employee_no"]
@@ -98,7 +101,11 @@ def roles_of(user: object) -> set[str]:
         return set(cached)
     if not getattr(user, "is_authenticated", False):
         return set()
-    names = {g.name for g in user.groups.all()}  # type: ignore[attr-defined]
+    staff = getattr(user, "_doorstep_staff", None)
+    if staff is not None and staff.role_names:
+        names = set(staff.role_names.split(","))
+    else:
+        names = {g.name for g in user.groups.all()}  # type: ignore[attr-defined]
     if getattr(user, "is_superuser", False):
         names.add(Role.ADMIN)
     roles = {r for r in names if r in Role.values}

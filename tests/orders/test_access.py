@@ -61,3 +61,18 @@ def test_every_action_names_at_least_one_role_and_only_known_states() -> None:
     for name, t in TRANSITIONS.items():
         assert t.roles and t.roles <= set(Role.values), name
         assert t.sources <= set(Status.values), name
+
+
+def test_a_role_taken_away_is_gone_at_once(org: Any, two_orders: Any) -> None:
+    from django.contrib.auth.models import Group
+
+    from doorstep.org.models import Staff, roles_of
+
+    user = org.dispatcher
+    assert Staff.objects.get(user=user).role_names == "dispatcher"
+    user.groups.remove(Group.objects.get(name="dispatcher"))
+    fresh = type(user).objects.get(pk=user.pk)
+    assert roles_of(fresh) == set() and not visible_orders(fresh).exists()
+    Group.objects.get(name="quality").user_set.add(fresh)
+    again = type(user).objects.get(pk=user.pk)
+    assert roles_of(again) == {"quality"}
