@@ -28,6 +28,8 @@ INSTALLED_APPS = [
     "doorstep.core",
     "doorstep.org",
     "doorstep.orders",
+    "doorstep.standards",
+    "doorstep.notifications",
     "doorstep.api",
     "doorstep.web",
     "doorstep.bench",

@@ -46,10 +46,22 @@ def make_user(username: str, roles: list[str], branch: Any = None, technician: b
     return user
 
 
+def ensure_policies() -> None:
+    """Transactional tests flush every table, the migration's policy rows too."""
+    from doorstep.standards import policies
+    from doorstep.standards.models import Policy
+
+    policies.clear_cache()
+    if not Policy.objects.exists():
+        policies.load_defaults()
+        policies.clear_cache()
+
+
 @pytest.fixture
 def org(db: Any) -> Org:
     from doorstep.org.models import Branch
 
+    ensure_policies()
     gs = Branch.objects.create(code="GS", name="拱墅营维中心", region_type="urban")
     tl = Branch.objects.create(code="TL", name="桐庐营维中心", region_type="township")
     return Org(

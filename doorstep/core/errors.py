@@ -57,3 +57,18 @@ class Conflict(DoorstepError):
     ) -> None:
         super().__init__(message, state=state, allowed_actions=allowed)
         self.code = code
+
+
+class GateRefused(InvalidInput):
+    """A service-standard gate (R9, R10, R12 …) refused the action until a condition holds."""
+
+    code = "gate_refused"
+
+    def __init__(self, rule: str, fields: Mapping[str, Sequence[str] | str], message: str = "") -> None:
+        super().__init__(fields, message)
+        self.rule = rule
+
+    def as_dict(self) -> dict[str, object]:
+        body = super().as_dict()
+        body["rule"] = self.rule
+        return body

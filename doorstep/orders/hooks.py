@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from doorstep.orders.actions.context import ActionContext, Outcome
     from doorstep.orders.models import OrderEvent, WorkOrder
 
 AfterEvent = Callable[["WorkOrder", "OrderEvent"], None]
@@ -21,6 +22,22 @@ def after_event(fn: AfterEvent) -> AfterEvent:
     if fn not in _after_event:
         _after_event.append(fn)
     return fn
+
+
+# Gates: run after the handler decided and before anything is written; they may refuse.
+BeforeEvent = Callable[["ActionContext", "Outcome"], None]
+_before_event: list[BeforeEvent] = []
+
+
+def before_event(fn: BeforeEvent) -> BeforeEvent:
+    if fn not in _before_event:
+        _before_event.append(fn)
+    return fn
+
+
+def run_before_event(ctx: ActionContext, outcome: Outcome) -> None:
+    for fn in list(_before_event):
+        fn(ctx, outcome)
 
 
 def run_after_event(order: WorkOrder, event: OrderEvent) -> None:

@@ -43,6 +43,7 @@ FIELD_LABELS = {
     "score": "满意度 (1–10)",
     "satisfied": "是否满意",
     "channel": "投诉渠道",
+    "work": "涉及作业（需事先征得同意）",
 }
 
 LONG_TEXT = {"note", "resolution", "message", "reason"}
@@ -58,6 +59,7 @@ class FormField:
     value: str = ""
     errors: list[str] = field(default_factory=list)
     step: str = "any"
+    is_list: bool = False
 
 
 def _unwrap(annotation: Any) -> tuple[Any, bool]:
@@ -87,7 +89,12 @@ def _widget(name: str, info: FieldInfo) -> FormField:
     if inner in (int, float):
         return FormField(name, label, "number", required, step="1" if inner is int else "any")
     if typing.get_origin(inner) is list:
-        return FormField(name, label, "text", required)
+        (item,) = typing.get_args(inner) or (str,)
+        item, _ = _unwrap(item)
+        if isinstance(item, type) and issubclass(item, enum.Enum):
+            choices = [(m.value, str(getattr(m, "label", m.value))) for m in item]
+            return FormField(name, label, "checkboxes", False, choices, is_list=True)
+        return FormField(name, label, "text", required, is_list=True)
     widget = "textarea" if name in LONG_TEXT else "text"
     return FormField(name, label, widget, required and not optional)
 
@@ -102,6 +109,11 @@ def parse_form(action: str, post: Any, tz: str) -> dict[str, Any]:
     data: dict[str, Any] = {}
     zone = ZoneInfo(tz)
     for f in action_fields(action, exclude=()):
+        if f.widget == "checkboxes":
+            picked = [v for v in post.getlist(f.name) if v]
+            if picked:
+                data[f.name] = picked
+            continue
         raw = post.get(f.name, "")
         if raw is None or str(raw).strip() == "":
             continue
@@ -120,7 +132,7 @@ def parse_form(action: str, post: Any, tz: str) -> dict[str, Any]:
                 data[f.name] = int(raw) if f.step == "1" else float(raw)
             except ValueError:
                 data[f.name] = raw
-        elif f.name == "checklist":
+        elif f.is_list:
             data[f.name] = [x.strip() for x in raw.replace("，", ",").split(",") if x.strip()]
         elif f.widget == "select" and f.choices == [("true", "是"), ("false", "否")]:
             data[f.name] = raw == "true"

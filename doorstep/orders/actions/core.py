@@ -25,7 +25,7 @@ from doorstep.orders.actions.handlers import HANDLERS
 from doorstep.orders.actions.payloads import CreatePayload, Payload, as_json, validate_payload
 from doorstep.orders.choices import Kind, Status
 from doorstep.orders.history import event_hash
-from doorstep.orders.hooks import run_after_event
+from doorstep.orders.hooks import run_after_event, run_before_event
 from doorstep.orders.models import OrderEvent, WorkOrder
 from doorstep.orders.repeats import find_repeat_of
 from doorstep.orders.states import TRANSITIONS, allowed_actions
@@ -169,6 +169,7 @@ def perform(
         occurred = resolve_occurred_at(payload, now, last)
         ctx = ActionContext(order, action, payload, actor, role, occurred, now)
         outcome: Outcome = HANDLERS[action](ctx)
+        run_before_event(ctx, outcome)
         from_status = order.status
         to_status = outcome.to_status or from_status
         seen = order.version

@@ -180,6 +180,7 @@ def complete(ctx: ActionContext) -> Outcome:
             raise InvalidInput({"signature": "签名附件不存在或不属于该工单"})
     event = _fields(pl, "resolution", "signature", "no_signature_reason", "rating")
     event["rating_comment"] = pl.rating_comment
+    event["work"] = list(pl.work)
     return Outcome(
         to_status=Status.COMPLETED, fields={"completed_at": ctx.occurred_at}, event=event
     )

@@ -196,6 +196,11 @@ class CompletePayload(Payload):
     no_signature_reason: OptText = None
     rating: int = Field(ge=1, le=5)
     rating_comment: OptText = None
+    work: list[ConsentSubject] = Field(
+        default_factory=list,
+        description="Work done that needs the customer's consent first (R12): "
+        "drill_wall, move_items, enter_room, disk_data",
+    )
 
     def cross_field_errors(self) -> dict[str, str]:
         if self.signature is None and not self.no_signature_reason:
