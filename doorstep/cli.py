@@ -98,11 +98,25 @@ def cmd_verify_history(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(ns: argparse.Namespace) -> int:
+    _django()
+    from doorstep.worker import Worker
+
+    worker = Worker(batch=ns.batch)
+    print(f"doorstep worker {worker.name}: clocks, escalations, notifications", flush=True)
+    worker.run(interval=ns.interval, once=ns.once)
+    return 0
+
+
 def cmd_bench(ns: argparse.Namespace, rest: list[str]) -> int:
     if rest and rest[0] == "plan":
         from doorstep.dispatch.planner.bench import main as plan_main
 
         return plan_main(rest)
+    if rest and rest[0] == "clocks":
+        from doorstep.bench.clocks import main as clocks_main
+
+        return clocks_main(rest[1:])
     if rest and rest[0] == "intake":
         from doorstep.bench.intake import main as intake_main
 
@@ -142,6 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--bind", default=os.environ.get("DOORSTEP_BIND", "127.0.0.1"))
     p.set_defaults(fn=cmd_serve)
+
+    p = sub.add_parser("worker", help="clocks, warnings, escalations and notifications")
+    p.add_argument("--interval", type=float, default=5.0, help="seconds between idle passes")
+    p.add_argument("--batch", type=int, default=1000)
+    p.add_argument("--once", action="store_true", help="work until nothing is due, then exit")
+    p.set_defaults(fn=cmd_worker)
 
     p = sub.add_parser("verify-history", help="check every order's history chain")
     p.set_defaults(fn=cmd_verify_history)

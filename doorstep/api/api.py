@@ -12,6 +12,7 @@ from doorstep.api.errors import install_error_handlers
 from doorstep.api.models import ApiToken
 from doorstep.core.errors import DoorstepError
 from doorstep.orders.api import router as orders_router
+from doorstep.standards.api import router as standards_router
 
 api = NinjaAPI(
     title="Doorstep API",
@@ -53,3 +54,4 @@ def health(request: HttpRequest) -> dict[str, str]:
 
 
 api.add_router("", orders_router)
+api.add_router("", standards_router)

@@ -1,0 +1,169 @@
+"""Penalty ledger, breaches and report-backs over the API (SPEC §5 penalties)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from doorstep.core.errors import Forbidden, NotFound
+from doorstep.org.choices import Role
+from doorstep.org.models import roles_of
+from doorstep.standards import ledger
+from doorstep.standards.checks import decide_report_back
+from doorstep.standards.choices import PenaltyStatus, Rule
+from doorstep.standards.models import Breach, Penalty, ReportBack
+
+router = Router(tags=["standards"])
+
+
+def penalty_dict(p: Penalty) -> dict[str, Any]:
+    return {
+        "id": p.pk,
+        "rule": p.rule,
+        "amount": float(p.amount),
+        "order": p.order_id,
+        "order_number": p.order.number,
+        "technician": p.technician.username if p.technician else None,
+        "branch": p.branch.code,
+        "status": p.status,
+        "reason": p.reason,
+        "created_at": p.created_at.isoformat(),
+        "appeal_reason": p.appeal_reason or None,
+        "decided_by": p.decided_by.username if p.decided_by else None,
+        "decision_note": p.decision_note or None,
+    }
+
+
+class PenaltyFilters(Schema):
+    technician: str | None = None
+    order: int | None = None
+    status: PenaltyStatus | None = None
+    rule: Rule | None = None
+    branch: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    page: int = Field(default=1, ge=1)
+    page_size: int = Field(default=100, ge=1, le=500)
+
+
+def filter_penalties(qs: Any, f: PenaltyFilters) -> Any:
+    if f.technician:
+        qs = qs.filter(technician__username=f.technician)
+    if f.order:
+        qs = qs.filter(order_id=f.order)
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.rule:
+        qs = qs.filter(rule=f.rule)
+    if f.branch:
+        qs = qs.filter(branch__code=f.branch)
+    if f.date_from:
+        qs = qs.filter(created_at__date__gte=f.date_from)
+    if f.date_to:
+        qs = qs.filter(created_at__date__lte=f.date_to)
+    return qs
+
+
+@router.get("/penalties", response=dict, summary="The penalty ledger (R20)")
+def list_penalties(request: HttpRequest, filters: Query[PenaltyFilters]) -> dict[str, Any]:
+    qs = filter_penalties(
+        ledger.visible_penalties(request.user).select_related("order", "technician", "branch", "decided_by"),
+        filters,
+    ).order_by("-created_at", "-id")
+    total = qs.count()
+    start = (filters.page - 1) * filters.page_size
+    return {"count": total, "results": [penalty_dict(p) for p in qs[start : start + filters.page_size]]}
+
+
+class AppealIn(Schema):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class DecideIn(Schema):
+    uphold: bool
+    note: str = Field(default="", max_length=1000)
+
+
+@router.post("/penalties/{penalty_id}/appeal", response=dict, summary="A technician appeals")
+def appeal(request: HttpRequest, penalty_id: int, body: AppealIn) -> dict[str, Any]:
+    p = ledger.appeal(penalty_id, request.user, body.reason)
+    return penalty_dict(Penalty.objects.select_related("order", "technician", "branch", "decided_by").get(pk=p.pk))
+
+
+@router.post("/penalties/{penalty_id}/decide", response=dict, summary="A manager decides an appeal")
+def decide(request: HttpRequest, penalty_id: int, body: DecideIn) -> dict[str, Any]:
+    p = ledger.decide(penalty_id, request.user, body.uphold, body.note)
+    return penalty_dict(Penalty.objects.select_related("order", "technician", "branch", "decided_by").get(pk=p.pk))
+
+
+def breach_dict(b: Breach) -> dict[str, Any]:
+    return {
+        "id": b.pk,
+        "rule": b.rule,
+        "order": b.order_id,
+        "order_number": b.order.number,
+        "technician": b.technician.username if b.technician else None,
+        "branch": b.branch.code,
+        "occurred_at": b.occurred_at.isoformat(),
+        "evidence": b.evidence,
+        "void": b.void,
+    }
+
+
+@router.get("/breaches", response=dict, summary="Breaches with their evidence")
+def list_breaches(
+    request: HttpRequest, rule: Rule | None = None, order: int | None = None, technician: str | None = None
+) -> dict[str, Any]:
+    qs = ledger.visible_breaches(request.user).select_related("order", "technician", "branch")
+    if rule:
+        qs = qs.filter(rule=rule)
+    if order:
+        qs = qs.filter(order_id=order)
+    if technician:
+        qs = qs.filter(technician__username=technician)
+    rows = list(qs.order_by("-occurred_at")[:500])
+    return {"count": len(rows), "results": [breach_dict(b) for b in rows]}
+
+
+def report_back_dict(rb: ReportBack) -> dict[str, Any]:
+    return {
+        "id": rb.pk,
+        "order": rb.order_id,
+        "order_number": rb.order.number,
+        "technician": rb.technician.username if rb.technician else None,
+        "reason": rb.reason,
+        "note": rb.note,
+        "status": rb.status,
+        "contradiction": rb.contradiction or None,
+        "clocks": [c.name for c in rb.clocks.all()],
+        "created_at": rb.created_at.isoformat(),
+    }
+
+
+@router.get("/report-backs", response=dict, summary="Report-backs (R16)")
+def list_report_backs(request: HttpRequest, status: str | None = None) -> dict[str, Any]:
+    qs = ledger.visible_report_backs(request.user).select_related("order", "technician").prefetch_related("clocks")
+    if status:
+        qs = qs.filter(status=status)
+    rows = list(qs.order_by("-created_at")[:500])
+    return {"count": len(rows), "results": [report_back_dict(r) for r in rows]}
+
+
+class ReportBackDecision(Schema):
+    approve: bool
+    note: str = Field(default="", max_length=1000)
+
+
+@router.post("/report-backs/{rb_id}/decide", response=dict, summary="A manager approves or rejects")
+def decide_rb(request: HttpRequest, rb_id: int, body: ReportBackDecision) -> dict[str, Any]:
+    if not roles_of(request.user) & {Role.MANAGER, Role.ADMIN}:
+        raise Forbidden("只有管理人员可以审批回告")
+    rb = ledger.visible_report_backs(request.user).filter(pk=rb_id).first()
+    if rb is None:
+        raise NotFound("回告不存在")
+    decide_report_back(rb, request.user, body.approve, body.note)
+    return report_back_dict(ReportBack.objects.select_related("order", "technician").get(pk=rb.pk))
