@@ -103,6 +103,10 @@ def cmd_worker(ns: argparse.Namespace) -> int:
     from doorstep.worker import Worker
 
     worker = Worker(batch=ns.batch)
+    if ns.start_at:
+        import time
+
+        time.sleep(max(0.0, ns.start_at - time.time()))
     print(f"doorstep worker {worker.name}: clocks, escalations, notifications", flush=True)
     worker.run(interval=ns.interval, once=ns.once)
     return 0
@@ -161,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--interval", type=float, default=5.0, help="seconds between idle passes")
     p.add_argument("--batch", type=int, default=1000)
     p.add_argument("--once", action="store_true", help="work until nothing is due, then exit")
+    p.add_argument("--start-at", type=float, default=0, help=argparse.SUPPRESS)
     p.set_defaults(fn=cmd_worker)
 
     p = sub.add_parser("verify-history", help="check every order's history chain")

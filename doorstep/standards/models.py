@@ -118,8 +118,11 @@ class Clock(models.Model):
     order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="clocks")
     name = models.CharField(max_length=16, choices=ClockName.choices)
     status = models.CharField(max_length=16, choices=ClockStatus.choices)
-    policy = models.ForeignKey(Policy, on_delete=models.SET_NULL, null=True, blank=True)
-    calendar = models.ForeignKey(Calendar, on_delete=models.SET_NULL, null=True, blank=True)
+    # Indexes cost every sweep a write each; these foreign keys are never searched by.
+    policy = models.ForeignKey(Policy, on_delete=models.SET_NULL, null=True, blank=True, db_index=False)
+    calendar = models.ForeignKey(
+        Calendar, on_delete=models.SET_NULL, null=True, blank=True, db_index=False
+    )
     started_at = models.DateTimeField()
     # Working time allowed, or an absolute deadline (severe faults, appointment start).
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
@@ -130,7 +133,12 @@ class Clock(models.Model):
     paused_seconds = models.PositiveIntegerField(default=0)
     stopped_at = models.DateTimeField(null=True, blank=True)
     technician = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     warn_at = models.DateTimeField(null=True, blank=True)
     warned_at = models.DateTimeField(null=True, blank=True)
@@ -164,13 +172,19 @@ class Breach(models.Model):
     clock = models.OneToOneField(
         Clock, on_delete=models.CASCADE, null=True, blank=True, related_name="breach"
     )
+    # Covered by the composite and unique indexes below, so no single-column index each.
     event = models.ForeignKey(
-        OrderEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        OrderEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     technician = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
-    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+")
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+", db_index=False)
     occurred_at = models.DateTimeField()
     evidence = models.JSONField(default=dict)
     void = models.BooleanField(default=False)
@@ -178,7 +192,10 @@ class Breach(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["branch", "occurred_at"], name="breach_branch_time")]
+        indexes = [
+            models.Index(fields=["branch", "occurred_at"], name="breach_branch_time"),
+            models.Index(fields=["technician", "occurred_at"], name="breach_tech_time"),
+        ]
         constraints = [
             # A check breaks once per event: re-running a check never doubles it.
             models.UniqueConstraint(
@@ -198,20 +215,30 @@ class Penalty(models.Model):
         Breach, on_delete=models.CASCADE, null=True, blank=True, related_name="penalty"
     )
     event = models.ForeignKey(
-        OrderEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        OrderEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     rule = models.CharField(max_length=8, choices=Rule.choices)
     amount = models.DecimalField(max_digits=8, decimal_places=2)
     technician = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
-    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+")
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+", db_index=False)
     status = models.CharField(max_length=16, choices=PenaltyStatus.choices, default=PenaltyStatus.OPEN)
     reason = models.CharField(max_length=200, blank=True)
     appeal_reason = models.TextField(blank=True)
     appealed_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(blank=True)

@@ -131,6 +131,11 @@ def _rows() -> dict[str, list[Any]]:
     return grouped
 
 
+def rows_for(key: str) -> list[Any]:
+    """Every enabled row of a policy key."""
+    return list(_rows().get(key, []))
+
+
 def _matches(row: Any, order: WorkOrder, region_type: str, grade: str) -> bool:
     return (
         (not row.kind or row.kind == order.kind)
