@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("standards/", include("doorstep.standards.urls")),
     path("", include("doorstep.web.urls")),
 ]
 
