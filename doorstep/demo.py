@@ -248,7 +248,7 @@ def _play(story: _Story, users: dict[str, Any], techs: list[Staff], customer: Cu
     if target == Status.RETURNED:
         story.at(t + step(5, 30), perform, oid, "return", tuser, {"reason": "端口资源不足，需扩容"})
         return
-    t += step(5, 45)
+    t += step(3, 22)
     if not story.at(t, perform, oid, "contact", tuser, {"outcome": "reached"}):
         return
     if target == Status.SUSPENDED:
@@ -263,6 +263,8 @@ def _play(story: _Story, users: dict[str, Any], techs: list[Staff], customer: Cu
         return
     if target == Status.SCHEDULED:
         return
+    if kind != "repair" and rng.random() < 0.8:
+        story.at(start - step(12, 40), perform, oid, "contact", tuser, {"outcome": "reached", "note": "上门前确认"})
     t = start - step(20, 45)
     if not story.at(t, perform, oid, "depart", tuser, {"checklist": ["鞋套", "垫布", "抹布", "垃圾袋", "服务卡"]}):
         return
@@ -274,7 +276,7 @@ def _play(story: _Story, users: dict[str, Any], techs: list[Staff], customer: Cu
     if target == Status.ON_SITE:
         return
     t += step(5, 15)
-    if kind != "repair":
+    if kind != "repair" and rng.random() < 0.85:
         story.at(t, perform, oid, "consent", tuser, {"subject": "drill_wall", "granted": True})
     t += step(20, 70)
     sig_time = max(t, story.last + timedelta(minutes=1))
@@ -282,10 +284,16 @@ def _play(story: _Story, users: dict[str, Any], techs: list[Staff], customer: Cu
         return
     story.last = sig_time
     with clock.frozen_at(sig_time):
+        if kind != "repair":
+            # R10: an install closes out with its speed test and photos.
+            store_attachment(oid, tuser, kind="photo", data=_signature_png(rng), filename="site.png")
+            store_attachment(oid, tuser, kind="speed_test", data=_signature_png(rng), filename="speed.png",
+                             down_mbps=rng.choice([305.2, 512.8, 948.1]), up_mbps=rng.choice([31.0, 52.4, 98.7]))  # fmt: skip
         sig = store_attachment(oid, tuser, kind="signature", data=_signature_png(rng), filename="signature.png")
     t += step(1, 5)
     done = {"resolution": "已处理：更换光猫尾纤，测试正常" if kind == "repair" else "已开通，测速正常",
-            "signature": sig.pk, "rating": rng.choice([5, 5, 5, 4, 4, 3])}  # fmt: skip
+            "signature": sig.pk, "rating": rng.choice([5, 5, 5, 4, 4, 3]),
+            "work": ["drill_wall"] if kind != "repair" else []}  # fmt: skip
     if not story.at(t, perform, oid, "complete", tuser, done):
         return
     if target == Status.COMPLETED:
@@ -326,6 +334,17 @@ def load_demo(seed: int = 7, days: int = 3, reset: bool = False, customers: int 
             made += 1
         if day == 0:
             break
+    # Deadlines that passed while the demo's days were replayed: mark them as the worker would.
+    from doorstep.worker import Worker
+
+    worker = Worker(name="demo")
+    for _ in range(3):
+        worker.sweep_clocks()  # the notices stay in the outbox for `doorstep worker` to send
     counts = Counter(WorkOrder.objects.values_list("status", flat=True))
     states = ", ".join(f"{s}={counts.get(s, 0)}" for s in Status.values)
-    return f"Demo loaded: {len(custs)} customers, {made} orders over {days + 1} days ({states})."
+    from doorstep.standards.models import Breach, Penalty
+
+    return (
+        f"Demo loaded: {len(custs)} customers, {made} orders over {days + 1} days ({states}); "
+        f"{Breach.objects.count()} breaches, {Penalty.objects.count()} penalty entries."
+    )

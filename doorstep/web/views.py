@@ -209,7 +209,11 @@ def order_list(request: HttpRequest) -> HttpResponse:
         visible_orders(request.user).select_related("branch", "customer", "technician"), filters
     ).order_by("-reported_at", "-id")
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    rows = [(o, customer_dict(o, request.user)) for o in page.object_list]
+    from doorstep.web.clocks import nearest_by_order
+
+    objects = list(page.object_list)
+    nearest = nearest_by_order([o.pk for o in objects])
+    rows = [(o, customer_dict(o, request.user), nearest.get(o.pk)) for o in objects]
     query = request.GET.copy()
     query.pop("page", None)
     ctx = {
@@ -279,8 +283,12 @@ def _render_order(
     for e in events:
         e.to_label = Status(e.to_status).label  # type: ignore[attr-defined]
         e.late_upload = (e.recorded_at - e.occurred_at).total_seconds() > 120  # type: ignore[attr-defined]
+    from doorstep.orders.hooks import clocks_of
+    from doorstep.web.clocks import for_display
+
     ctx = {
         "order": order,
+        "clocks": for_display(clocks_of(order, None)),
         "customer": customer_dict(order, request.user),
         "full_data": can_see_personal_data(request.user, order),
         "events": events,

@@ -77,3 +77,22 @@ def test_a_technician_lists_only_their_own_orders_with_masked_data_elsewhere(org
     html = client_for("tech").get("/orders/").content.decode()
     assert repair_order.number in html and other.number not in html
     assert client_for("other_tech").get(f"/orders/{repair_order.pk}/").status_code == 404
+
+
+def test_the_order_page_and_list_show_clocks_coloured_by_time_left(org: Any) -> None:
+    import time_machine
+
+    with time_machine.travel("2026-11-20 09:00 +0800", tick=False):
+        order, _ = create_order(org.operator, repair_data())
+        perform(order.pk, "assign", org.dispatcher, {"technician": "tech"})
+    c = client_for("dispatcher")
+    with time_machine.travel("2026-11-20 09:10 +0800", tick=False):
+        page = c.get(f"/orders/{order.pk}/").content.decode()
+        assert 'data-name="contact"' in page and "lv-ok" in page
+    with time_machine.travel("2026-11-20 09:27 +0800", tick=False):
+        page = c.get(f"/orders/{order.pk}/").content.decode()
+        assert 'class="clock lv-danger" data-name="contact"' in page
+        listing = c.get("/orders/").content.decode()
+        assert "30分钟联系" in listing and "lv-danger" in listing
+    with time_machine.travel("2026-11-20 09:40 +0800", tick=False):
+        assert 'class="clock lv-late" data-name="contact"' in c.get(f"/orders/{order.pk}/").content.decode()
