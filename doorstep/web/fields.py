@@ -44,6 +44,14 @@ FIELD_LABELS = {
     "satisfied": "是否满意",
     "channel": "投诉渠道",
     "work": "涉及作业（需事先征得同意）",
+    "previous_start": "原预约开始",
+    "previous_end": "原预约结束",
+    "previous_technician": "原装维人员",
+    "notice_seconds": "提前告知（秒）",
+    "before_appointment_seconds": "距预约（秒）",
+    "attachment": "附件",
+    "kind": "类型",
+    "reopened": "重新派单",
 }
 
 LONG_TEXT = {"note", "resolution", "message", "reason"}

@@ -256,6 +256,29 @@ def _my_actions(user: Any, order: WorkOrder) -> list[str]:
     return [n for n in names if n != "attach"]
 
 
+def _payload_lines(payload: Any) -> list[tuple[str, str]]:
+    """An event's payload as label/value lines, times in the local zone."""
+    from django.utils.dateparse import parse_datetime
+
+    from doorstep.web.fields import FIELD_LABELS
+
+    lines = []
+    for key, value in (payload or {}).items():
+        if value is None or value == "" or value == []:
+            continue
+        text = value
+        if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and "T" in value:
+            parsed = parse_datetime(value)
+            if parsed is not None:
+                text = timezone.localtime(parsed).strftime("%Y-%m-%d %H:%M")
+        elif isinstance(value, list):
+            text = "、".join(map(str, value))
+        elif isinstance(value, bool):
+            text = "是" if value else "否"
+        lines.append((FIELD_LABELS.get(key, key), str(text)))
+    return lines
+
+
 def _render_order(
     request: HttpRequest,
     order: WorkOrder,
@@ -282,6 +305,7 @@ def _render_order(
     events = list(order.events.select_related("actor").order_by("seq"))
     for e in events:
         e.to_label = Status(e.to_status).label  # type: ignore[attr-defined]
+        e.lines = _payload_lines(e.payload) if e.action != "create" else []  # type: ignore[attr-defined]
         e.late_upload = (e.recorded_at - e.occurred_at).total_seconds() > 120  # type: ignore[attr-defined]
     from doorstep.orders.hooks import clocks_of
     from doorstep.web.clocks import for_display
