@@ -55,7 +55,9 @@ def _serve(port: int, workers: int, banner: bool = False, bind: str = "127.0.0.1
     if banner:
         print(f"\nDoorstep 上门 is running at {url}")
         print("Logins (password demo1234): admin, manager, dispatcher, operator, quality,")
-        print("  technicians tech01 … tech12 (tech01–tech08 urban 拱墅, tech09–tech12 township 桐庐)")
+        print(
+            "  technicians tech01 … tech12 (tech01–tech08 urban 拱墅, tech09–tech12 township 桐庐)"
+        )
         print("Press Ctrl+C to stop.\n", flush=True)
     from gunicorn.app.base import BaseApplication
 

@@ -10,6 +10,7 @@ import io
 import math
 import random
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,12 +24,12 @@ from PIL import Image, ImageDraw
 from doorstep.core import clock
 from doorstep.core.city import REGIONS, Area, Region
 from doorstep.core.errors import DoorstepError
-from doorstep.org.choices import Role, Skill
-from doorstep.org.models import Branch, Customer, Staff, Team
 from doorstep.orders.actions import create_order, perform
 from doorstep.orders.attachments import store_attachment
 from doorstep.orders.choices import Status
 from doorstep.orders.models import WorkOrder
+from doorstep.org.choices import Role, Skill
+from doorstep.org.models import Branch, Customer, Staff, Team
 
 PASSWORD = "demo1234"
 
@@ -65,7 +66,14 @@ SYMPTOMS = [
     "光猫 PON 灯不亮",
     "电视画面马赛克、声音断续",
 ]
-PRODUCTS = ["300M 宽带", "500M 宽带 + IPTV", "1000M 宽带 + 全屋 WiFi", "IPTV 新装", "固话新装", "空调安装"]
+PRODUCTS = [
+    "300M 宽带",
+    "500M 宽带 + IPTV",
+    "1000M 宽带 + 全屋 WiFi",
+    "IPTV 新装",
+    "固话新装",
+    "空调安装",
+]
 
 
 def _jitter(rng: random.Random, area: Area) -> tuple[float, float]:
@@ -86,7 +94,7 @@ def _signature_png(rng: random.Random) -> bytes:
     return buf.getvalue()
 
 
-def _user(username: str, name: str, roles: list[str], superuser: bool = False) -> Any:
+def _user(username: str, name: str, roles: Sequence[str], superuser: bool = False) -> Any:
     User = get_user_model()
     user, created = User.objects.get_or_create(username=username)
     if created:
@@ -114,7 +122,8 @@ def _org(rng: random.Random, fake: Faker) -> dict[str, Any]:
     for i, (username, name, roles, superuser) in enumerate(OFFICE_USERS, start=1):
         user = _user(username, name, roles, superuser)
         Staff.objects.update_or_create(
-            user=user, defaults={"employee_no": f"ZJ{9000 + i}", "name": name, "phone": fake.phone_number()}
+            user=user,
+            defaults={"employee_no": f"ZJ{9000 + i}", "name": name, "phone": fake.phone_number()},
         )
     techs = []
     teams: dict[str, Team] = {}
@@ -151,7 +160,9 @@ def _org(rng: random.Random, fake: Faker) -> dict[str, Any]:
     return {"branches": branches, "techs": techs}
 
 
-def _customers(rng: random.Random, fake: Faker, branches: dict[str, Branch], count: int) -> list[Customer]:
+def _customers(
+    rng: random.Random, fake: Faker, branches: dict[str, Branch], count: int
+) -> list[Customer]:
     out = []
     for i in range(count):
         region: Region = REGIONS[0] if i % 3 else REGIONS[1]
@@ -180,10 +191,18 @@ def _customers(rng: random.Random, fake: Faker, branches: dict[str, Branch], cou
 
 # The furthest each storyline goes; every state of SPEC §2 appears in the demo.
 TARGETS = [
-    (Status.RECEIVED, 4), (Status.DISPATCHED, 5), (Status.ACCEPTED, 4), (Status.SCHEDULED, 8),
-    (Status.EN_ROUTE, 3), (Status.ON_SITE, 3), (Status.COMPLETED, 8), (Status.CLOSED, 18),
-    (Status.SUSPENDED, 2), (Status.RETURNED, 2), (Status.CANCELLED, 2),
-]  # fmt: skip
+    (Status.RECEIVED, 4),
+    (Status.DISPATCHED, 5),
+    (Status.ACCEPTED, 4),
+    (Status.SCHEDULED, 8),
+    (Status.EN_ROUTE, 3),
+    (Status.ON_SITE, 3),
+    (Status.COMPLETED, 8),
+    (Status.CLOSED, 18),
+    (Status.SUSPENDED, 2),
+    (Status.RETURNED, 2),
+    (Status.CANCELLED, 2),
+]
 
 
 class _Story:
@@ -204,13 +223,26 @@ class _Story:
         return True
 
 
-def _play(story: _Story, users: dict[str, Any], techs: list[Staff], customer: Customer,
-          target: str, reported: datetime, rng: random.Random, fake: Faker) -> None:  # fmt: skip
+def _play(
+    story: _Story,
+    users: dict[str, Any],
+    techs: list[Staff],
+    customer: Customer,
+    target: str,
+    reported: datetime,
+    rng: random.Random,
+    fake: Faker,
+) -> None:
     kind = rng.choice(["repair", "repair", "repair", "install", "move"])
     data: dict[str, Any] = {
         "kind": kind,
-        "customer": {"name": customer.name, "phone": customer.phone, "address": customer.address,
-                     "account": customer.account, "grade": customer.grade},  # fmt: skip
+        "customer": {
+            "name": customer.name,
+            "phone": customer.phone,
+            "address": customer.address,
+            "account": customer.account,
+            "grade": customer.grade,
+        },
         "channel": rng.choice(["phone", "phone", "app", "counter"]),
         "branch": customer.branch.code,
         "reported_at": reported.isoformat(),
@@ -252,21 +284,47 @@ def _play(story: _Story, users: dict[str, Any], techs: list[Staff], customer: Cu
     if not story.at(t, perform, oid, "contact", tuser, {"outcome": "reached"}):
         return
     if target == Status.SUSPENDED:
-        story.at(t + step(2, 10), perform, oid, "suspend", tuser,
-                 {"reason": "customer_request", "note": "客户出差，下周再约"})  # fmt: skip
+        story.at(
+            t + step(2, 10),
+            perform,
+            oid,
+            "suspend",
+            tuser,
+            {"reason": "customer_request", "note": "客户出差，下周再约"},
+        )
         return
     if target == Status.ACCEPTED:
         return
     start = (t + timedelta(hours=rng.randint(1, 5))).replace(minute=0, second=0, microsecond=0)
-    if not story.at(t + step(1, 5), perform, oid, "schedule", tuser,
-                    {"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()}):  # fmt: skip
+    if not story.at(
+        t + step(1, 5),
+        perform,
+        oid,
+        "schedule",
+        tuser,
+        {"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()},
+    ):
         return
     if target == Status.SCHEDULED:
         return
     if kind != "repair" and rng.random() < 0.8:
-        story.at(start - step(12, 40), perform, oid, "contact", tuser, {"outcome": "reached", "note": "上门前确认"})
+        story.at(
+            start - step(12, 40),
+            perform,
+            oid,
+            "contact",
+            tuser,
+            {"outcome": "reached", "note": "上门前确认"},
+        )
     t = start - step(20, 45)
-    if not story.at(t, perform, oid, "depart", tuser, {"checklist": ["鞋套", "垫布", "抹布", "垃圾袋", "服务卡"]}):
+    if not story.at(
+        t,
+        perform,
+        oid,
+        "depart",
+        tuser,
+        {"checklist": ["鞋套", "垫布", "抹布", "垃圾袋", "服务卡"]},
+    ):
         return
     if target == Status.EN_ROUTE:
         return
@@ -286,21 +344,41 @@ def _play(story: _Story, users: dict[str, Any], techs: list[Staff], customer: Cu
     with clock.frozen_at(sig_time):
         if kind != "repair":
             # R10: an install closes out with its speed test and photos.
-            store_attachment(oid, tuser, kind="photo", data=_signature_png(rng), filename="site.png")
-            store_attachment(oid, tuser, kind="speed_test", data=_signature_png(rng), filename="speed.png",
-                             down_mbps=rng.choice([305.2, 512.8, 948.1]), up_mbps=rng.choice([31.0, 52.4, 98.7]))  # fmt: skip
-        sig = store_attachment(oid, tuser, kind="signature", data=_signature_png(rng), filename="signature.png")
+            store_attachment(
+                oid, tuser, kind="photo", data=_signature_png(rng), filename="site.png"
+            )
+            store_attachment(
+                oid,
+                tuser,
+                kind="speed_test",
+                data=_signature_png(rng),
+                filename="speed.png",
+                down_mbps=rng.choice([305.2, 512.8, 948.1]),
+                up_mbps=rng.choice([31.0, 52.4, 98.7]),
+            )
+        sig = store_attachment(
+            oid, tuser, kind="signature", data=_signature_png(rng), filename="signature.png"
+        )
     t += step(1, 5)
-    done = {"resolution": "已处理：更换光猫尾纤，测试正常" if kind == "repair" else "已开通，测速正常",
-            "signature": sig.pk, "rating": rng.choice([5, 5, 5, 4, 4, 3]),
-            "work": ["drill_wall"] if kind != "repair" else []}  # fmt: skip
+    done = {
+        "resolution": "已处理：更换光猫尾纤，测试正常" if kind == "repair" else "已开通，测速正常",
+        "signature": sig.pk,
+        "rating": rng.choice([5, 5, 5, 4, 4, 3]),
+        "work": ["drill_wall"] if kind != "repair" else [],
+    }
     if not story.at(t, perform, oid, "complete", tuser, done):
         return
     if target == Status.COMPLETED:
         return
     t += timedelta(hours=rng.randint(2, 20))
-    story.at(t, perform, oid, "callback", users["quality"],
-             {"score": rng.choice([10, 9, 9, 8]), "satisfied": True, "note": "客户满意"})  # fmt: skip
+    story.at(
+        t,
+        perform,
+        oid,
+        "callback",
+        users["quality"],
+        {"score": rng.choice([10, 9, 9, 8]), "satisfied": True, "note": "客户满意"},
+    )
 
 
 def load_demo(seed: int = 7, days: int = 3, reset: bool = False, customers: int = 300) -> str:
@@ -308,7 +386,9 @@ def load_demo(seed: int = 7, days: int = 3, reset: bool = False, customers: int 
     if existing and not reset:
         return f"Demo data already loaded ({existing} orders); use --reset to rebuild."
     if reset and existing:
-        raise DoorstepError("--reset needs an empty database: delete doorstep.sqlite3 and run again")
+        raise DoorstepError(
+            "--reset needs an empty database: delete doorstep.sqlite3 and run again"
+        )
     rng = random.Random(seed)
     fake = Faker("zh_CN")
     fake.seed_instance(seed)

@@ -1,10 +1,12 @@
+from typing import Any
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from doorstep.api.api import api
 
-urlpatterns = [
+urlpatterns: list[Any] = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

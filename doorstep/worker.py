@@ -29,7 +29,13 @@ from doorstep.notifications.outbox import GATEWAYS
 from doorstep.org.choices import Role
 from doorstep.org.models import Staff
 from doorstep.standards import policies
-from doorstep.standards.choices import CLOCK_RULE, ClockName, ClockStatus, PenaltyStatus, ReportBackStatus
+from doorstep.standards.choices import (
+    CLOCK_RULE,
+    ClockName,
+    ClockStatus,
+    PenaltyStatus,
+    ReportBackStatus,
+)
 from doorstep.standards.models import Breach, Clock, Penalty, ReportBack
 
 log = logging.getLogger("doorstep.worker")
@@ -104,7 +110,9 @@ class Worker:
         if amount is None or any(r.minutes for r in policies.rows_for("escalation")):
             return None  # amounts or escalation delays differ by order: the row-by-row path
         rule_case = " ".join(f"WHEN '{name}' THEN '{rule}'" for name, rule in CLOCK_RULE.items())
-        label_case = " ".join(f"WHEN '{name}' THEN '{ClockName(name).label} 超时'" for name in CLOCK_RULE)
+        label_case = " ".join(
+            f"WHEN '{name}' THEN '{ClockName(name).label} 超时'" for name in CLOCK_RULE
+        )
         sql = f"""
         WITH due AS (
             SELECT id FROM standards_clock
@@ -142,8 +150,16 @@ class Worker:
         SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM charged)
         """
         with connection.cursor() as cur:
-            cur.execute(sql, {"now": now, "batch": self.batch, "escalate_at": now + timedelta(microseconds=1),
-                              "worker": self.name, "amount": amount})  # fmt: skip
+            cur.execute(
+                sql,
+                {
+                    "now": now,
+                    "batch": self.batch,
+                    "escalate_at": now + timedelta(microseconds=1),
+                    "worker": self.name,
+                    "amount": amount,
+                },
+            )
             marked, _ = cur.fetchone()
         return int(marked)
 
@@ -165,8 +181,12 @@ class Worker:
             for c in due:
                 if c.status == ClockStatus.RUNNING and c.deadline is not None and c.deadline <= now:
                     breach.append(c)
-                elif (c.status == ClockStatus.RUNNING and c.warned_at is None and c.warn_at
-                      and c.warn_at <= now):  # fmt: skip
+                elif (
+                    c.status == ClockStatus.RUNNING
+                    and c.warned_at is None
+                    and c.warn_at
+                    and c.warn_at <= now
+                ):
                     warn.append(c)
                 elif c.status == ClockStatus.BREACHED and c.escalated_at is None:
                     escalate.append(c)
@@ -178,10 +198,12 @@ class Worker:
             if rest:
                 # Nothing left to do now (met, paused, already escalated): look again at the
                 # deadline if it is still ahead, else never.
-                Clock.objects.filter(pk__in=[c.pk for c in rest]).update(
-                    next_check_at=None
-                )
-                ahead = [c.pk for c in rest if c.status == ClockStatus.RUNNING and c.deadline and c.deadline > now]
+                Clock.objects.filter(pk__in=[c.pk for c in rest]).update(next_check_at=None)
+                ahead = [
+                    c.pk
+                    for c in rest
+                    if c.status == ClockStatus.RUNNING and c.deadline and c.deadline > now
+                ]
                 if ahead:
                     Clock.objects.filter(pk__in=ahead).update(next_check_at=F("deadline"))
             return len(due)
@@ -196,22 +218,39 @@ class Worker:
         ids = [c.pk for c in clocks]
         # Escalation comes on a later pass, so that a pass stays "mark what is due".
         Clock.objects.filter(pk__in=ids).update(
-            status=ClockStatus.BREACHED, breached_at=F("deadline"), next_check_at=now + timedelta(microseconds=1)
+            status=ClockStatus.BREACHED,
+            breached_at=F("deadline"),
+            next_check_at=now + timedelta(microseconds=1),
         )
         delayed = [c for c in clocks if self._escalation_delay(c.order)]
         for c in delayed:
-            Clock.objects.filter(pk=c.pk).update(next_check_at=c.deadline + self._escalation_delay(c.order))
+            Clock.objects.filter(pk=c.pk).update(
+                next_check_at=(c.deadline or now) + self._escalation_delay(c.order)
+            )
         exempt = set(
-            ReportBack.objects.filter(status=ReportBackStatus.APPROVED, clocks__in=ids).values_list("clocks", flat=True)
+            ReportBack.objects.filter(status=ReportBackStatus.APPROVED, clocks__in=ids).values_list(
+                "clocks", flat=True
+            )
         )
         marked = now.isoformat()
         breaches = Breach.objects.bulk_create(
             [
-                Breach(order_id=c.order_id, rule=CLOCK_RULE[c.name], clock_id=c.pk,
-                       technician_id=c.technician_id or c.order.technician_id, branch_id=c.order.branch_id,
-                       occurred_at=c.deadline, evidence={"clock": c.name, "started_at": c.started_at.isoformat(),
-                       "deadline": c.deadline.isoformat() if c.deadline else None,
-                       "paused_seconds": c.paused_seconds, "marked_at": marked, "marked_by": self.name})  # fmt: skip
+                Breach(
+                    order_id=c.order_id,
+                    rule=CLOCK_RULE[c.name],
+                    clock_id=c.pk,
+                    technician_id=c.technician_id or c.order.technician_id,
+                    branch_id=c.order.branch_id,
+                    occurred_at=c.deadline or now,
+                    evidence={
+                        "clock": c.name,
+                        "started_at": c.started_at.isoformat(),
+                        "deadline": c.deadline.isoformat() if c.deadline else None,
+                        "paused_seconds": c.paused_seconds,
+                        "marked_at": marked,
+                        "marked_by": self.name,
+                    },
+                )
                 for c in clocks
             ]
         )
@@ -227,11 +266,19 @@ class Worker:
                 amounts[key] = policies.amount_for("penalty.overdue", o)
             if amounts[key] <= 0:
                 continue
-            penalties.append(Penalty(order_id=o.pk, breach=by_clock[c.pk], rule=CLOCK_RULE[c.name],
-                                     amount=amounts[key], technician_id=c.technician_id or o.technician_id,
-                                     branch_id=o.branch_id, reason=f"{c.get_name_display()} 超时",
-                                     status=PenaltyStatus.EXEMPTED if c.pk in exempt else PenaltyStatus.OPEN,
-                                     created_at=now))  # fmt: skip
+            penalties.append(
+                Penalty(
+                    order_id=o.pk,
+                    breach=by_clock[c.pk],
+                    rule=CLOCK_RULE[c.name],
+                    amount=amounts[key],
+                    technician_id=c.technician_id or o.technician_id,
+                    branch_id=o.branch_id,
+                    reason=f"{c.get_name_display()} 超时",
+                    status=PenaltyStatus.EXEMPTED if c.pk in exempt else PenaltyStatus.OPEN,
+                    created_at=now,
+                )
+            )
         Penalty.objects.bulk_create(penalties)
 
     def _leads(self, tech_ids: set[int]) -> dict[int, int]:
@@ -247,22 +294,38 @@ class Worker:
         notes = []
         for c in clocks:
             left = max(0, int(((c.deadline or now) - now).total_seconds() // 60))
-            body = f"工单 {c.order.number}「{c.get_name_display()}」还剩 {left} 分钟到期，请尽快处理。"
+            body = (
+                f"工单 {c.order.number}「{c.get_name_display()}」还剩 {left} 分钟到期，请尽快处理。"
+            )
             for who in {c.technician_id, leads.get(c.technician_id or 0)} - {None}:
-                notes.append(Notification(kind="warning", recipient_id=who, body=body, order_id=c.order_id,
-                                          subject="即将超时", dedupe_key=f"warn:{c.pk}:{who}",
-                                          available_at=now))  # fmt: skip
+                notes.append(
+                    Notification(
+                        kind="warning",
+                        recipient_id=who,
+                        body=body,
+                        order_id=c.order_id,
+                        subject="即将超时",
+                        dedupe_key=f"warn:{c.pk}:{who}",
+                        available_at=now,
+                    )
+                )
         Notification.objects.bulk_create(notes, ignore_conflicts=True)
-        Clock.objects.filter(pk__in=[c.pk for c in clocks]).update(warned_at=now, next_check_at=F("deadline"))
+        Clock.objects.filter(pk__in=[c.pk for c in clocks]).update(
+            warned_at=now, next_check_at=F("deadline")
+        )
 
     def _managers(self) -> dict[int | None, list[int]]:
         by_branch: dict[int | None, list[int]] = defaultdict(list)
-        for user_id, branch_id in Staff.objects.filter(role_names__contains=Role.MANAGER).values_list(
-            "user_id", "branch_id"
-        ):
+        for user_id, branch_id in Staff.objects.filter(
+            role_names__contains=Role.MANAGER
+        ).values_list("user_id", "branch_id"):
             by_branch[branch_id].append(user_id)
         if not by_branch:
-            for uid in get_user_model().objects.filter(groups__name=Role.MANAGER).values_list("pk", flat=True):
+            for uid in (
+                get_user_model()
+                .objects.filter(groups__name=Role.MANAGER)
+                .values_list("pk", flat=True)
+            ):
                 by_branch[None].append(uid)
         return by_branch
 
@@ -273,14 +336,26 @@ class Worker:
         notes = []
         for c in clocks:
             who = set(managers.get(c.order.branch_id, [])) | set(managers.get(None, []))
-            body = (f"工单 {c.order.number}「{c.get_name_display()}」已于 "
-                    f"{(c.breached_at or c.deadline or now):%m-%d %H:%M} 超时，请督办。")  # fmt: skip
+            body = (
+                f"工单 {c.order.number}「{c.get_name_display()}」已于 "
+                f"{(c.breached_at or c.deadline or now):%m-%d %H:%M} 超时，请督办。"
+            )
             for m in who:
-                notes.append(Notification(kind="escalation", recipient_id=m, body=body, order_id=c.order_id,
-                                          subject="超时升级", dedupe_key=f"escalate:{c.pk}:{m}",
-                                          available_at=now))  # fmt: skip
+                notes.append(
+                    Notification(
+                        kind="escalation",
+                        recipient_id=m,
+                        body=body,
+                        order_id=c.order_id,
+                        subject="超时升级",
+                        dedupe_key=f"escalate:{c.pk}:{m}",
+                        available_at=now,
+                    )
+                )
         Notification.objects.bulk_create(notes, ignore_conflicts=True)
-        Clock.objects.filter(pk__in=[c.pk for c in clocks]).update(escalated_at=now, next_check_at=None)
+        Clock.objects.filter(pk__in=[c.pk for c in clocks]).update(
+            escalated_at=now, next_check_at=None
+        )
 
     # -- the outbox -------------------------------------------------------------------------
 
@@ -302,7 +377,9 @@ class Worker:
                     note.attempts += 1
                     note.error = str(exc)[:500]
                     note.status = (
-                        Notification.Status.FAILED if note.attempts >= 5 else Notification.Status.PENDING
+                        Notification.Status.FAILED
+                        if note.attempts >= 5
+                        else Notification.Status.PENDING
                     )
                     note.available_at = now + timedelta(minutes=2**note.attempts)
                 else:

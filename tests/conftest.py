@@ -26,8 +26,13 @@ class Org:
         return getattr(self, name)
 
 
-def make_user(username: str, roles: list[str], branch: Any = None, technician: bool = False,
-              skills: list[str] | None = None) -> Any:  # fmt: skip
+def make_user(
+    username: str,
+    roles: list[str],
+    branch: Any = None,
+    technician: bool = False,
+    skills: list[str] | None = None,
+) -> Any:
     from django.contrib.auth.models import Group, User
 
     from doorstep.org.models import Staff
@@ -82,7 +87,11 @@ def repair_data(**overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "kind": "repair",
         "fault_class": "line",
-        "customer": {"name": "张三", "phone": "13812345678", "address": "杭州市拱墅区大关小区3幢2单元501室"},
+        "customer": {
+            "name": "张三",
+            "phone": "13812345678",
+            "address": "杭州市拱墅区大关小区3幢2单元501室",
+        },
         "symptom": "光猫 LOS 灯红色闪烁，无法上网",
         "branch": "GS",
     }
@@ -93,8 +102,12 @@ def repair_data(**overrides: Any) -> dict[str, Any]:
 def install_data(**overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "kind": "install",
-        "customer": {"name": "李四", "phone": "0571-87654321", "address": "杭州市拱墅区和睦新村12幢1单元302室",
-                     "grade": "vip"},  # fmt: skip
+        "customer": {
+            "name": "李四",
+            "phone": "0571-87654321",
+            "address": "杭州市拱墅区和睦新村12幢1单元302室",
+            "grade": "vip",
+        },
         "product": "500M 宽带 + IPTV",
         "branch": "GS",
     }
@@ -125,10 +138,15 @@ def walk_to(order_id: int, org: Org, target: str, now: datetime | None = None) -
     steps = [
         ("dispatched", "assign", org.dispatcher, {"technician": "tech"}),
         ("accepted", "accept", org.tech, {}),
-        ("scheduled", "schedule", org.tech, {"start": iso(start), "end": iso(start + timedelta(hours=1))}),
+        (
+            "scheduled",
+            "schedule",
+            org.tech,
+            {"start": iso(start), "end": iso(start + timedelta(hours=1))},
+        ),
         ("en_route", "depart", org.tech, {"checklist": ["鞋套"]}),
         ("on_site", "arrive", org.tech, {}),
-    ]  # fmt: skip
+    ]
     for state, action, actor, payload in steps:
         perform(order_id, action, actor, payload)
         if state == target:

@@ -26,7 +26,7 @@ class BearerToken(HttpBearer):
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
         user = row.user
         # Prime the permission gate's cache: the staff row came with the token.
-        user._doorstep_staff = getattr(user, "staff", None)
+        user._doorstep_staff = getattr(user, "staff", None)  # type: ignore[attr-defined]
         request.user = user
         return user
 

@@ -104,26 +104,49 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", action="store_true")
     ns = parser.parse_args(argv)
     url, drop = _pg_database(f"doorstep_bench_clocks_{os.getpid()}")
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "doorstep.settings", "DOORSTEP_HTTPS": "0"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "doorstep.settings",
+        "DOORSTEP_HTTPS": "0",
+    }
     try:
-        subprocess.run([sys.executable, "-m", "doorstep.cli", "migrate", "-v", "0"], env=env, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "doorstep.cli", "migrate", "-v", "0"], env=env, check=True
+        )
         t = time.perf_counter()
-        built = subprocess.run([sys.executable, "-c", BUILD, str(ns.orders), str(ns.due)], env=env,
-                               check=True, capture_output=True, text=True)  # fmt: skip
+        built = subprocess.run(
+            [sys.executable, "-c", BUILD, str(ns.orders), str(ns.due)],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         build_s = time.perf_counter() - t
         now = json.loads(built.stdout.strip().splitlines()[-1])["now"]
-        out = subprocess.run([sys.executable, "-c", MEASURE, now], env=env, check=True,
-                             capture_output=True, text=True)  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-c", MEASURE, now],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     finally:
         drop()
     if ns.json:
         print(json.dumps({k: result[k] for k in ("sweep_s", "baseline_s", "ratio", "marked")}))
         return 0
-    print(f"clocks: {ns.orders:,} open orders, {ns.due:,} clocks newly due (built in {build_s:.0f} s)")
-    print(f"  worker pass  : {result['sweep_s'] * 1000:9.1f} ms  marked {result['marked']:,} "
-          f"({result['breaches']:,} breaches + penalties)")  # fmt: skip
-    print(f"  plain COUNT  : {result['baseline_s'] * 1000:9.1f} ms  counted {result['counted']:,} "
-          f"(partial index clock_due used: {result['index_used']})")  # fmt: skip
+    print(
+        f"clocks: {ns.orders:,} open orders, {ns.due:,} clocks newly due (built in {build_s:.0f} s)"
+    )
+    print(
+        f"  worker pass  : {result['sweep_s'] * 1000:9.1f} ms  marked {result['marked']:,} "
+        f"({result['breaches']:,} breaches + penalties)"
+    )
+    print(
+        f"  plain COUNT  : {result['baseline_s'] * 1000:9.1f} ms  counted {result['counted']:,} "
+        f"(partial index clock_due used: {result['index_used']})"
+    )
     print(f"  ratio        : {result['ratio']}×")
     return 0

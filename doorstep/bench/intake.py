@@ -89,7 +89,16 @@ def _serve(database_url: str, home: Path, workers: int) -> tuple[subprocess.Pope
     env = _env(database_url, home)
     env["STATIC_ROOT"] = str(home / "static")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "doorstep.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        [
+            sys.executable,
+            "-m",
+            "doorstep.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -98,7 +107,9 @@ def _serve(database_url: str, home: Path, workers: int) -> tuple[subprocess.Pope
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            raise RuntimeError(
+                f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}"
+            )
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                 return proc, base
@@ -187,10 +198,21 @@ def _bench_one(name: str, database_url: str, ns: argparse.Namespace) -> dict[str
             # Alternate the two so neither gets the quieter minute of a shared machine.
             runs: dict[str, list[Phase]] = {"doorstep": [], "baseline": []}
             for _ in range(ns.rounds):
-                runs["doorstep"].append(_load(f"{base}/api/v1/orders", auth, _order_body,
-                                              ns.connections, ns.requests, 201))  # fmt: skip
-                runs["baseline"].append(_load(f"{base}/bench/baseline-insert", {}, _order_body,
-                                              ns.connections, ns.requests, 201))  # fmt: skip
+                runs["doorstep"].append(
+                    _load(
+                        f"{base}/api/v1/orders", auth, _order_body, ns.connections, ns.requests, 201
+                    )
+                )
+                runs["baseline"].append(
+                    _load(
+                        f"{base}/bench/baseline-insert",
+                        {},
+                        _order_body,
+                        ns.connections,
+                        ns.requests,
+                        201,
+                    )
+                )
         finally:
             proc.terminate()
             proc.wait(15)
@@ -254,10 +276,16 @@ def main(argv: list[str]) -> int:
     if ns.json:
         print(json.dumps(results))
         return 0
-    print(f"intake: {ns.connections} connections, {ns.workers} server workers, "
-          f"{ns.requests} requests per phase, best of {ns.rounds}")  # fmt: skip
-    print(f"{'db':<10}{'doorstep/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'baseline/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}")
+    print(
+        f"intake: {ns.connections} connections, {ns.workers} server workers, "
+        f"{ns.requests} requests per phase, best of {ns.rounds}"
+    )
+    print(
+        f"{'db':<10}{'doorstep/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'baseline/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}"
+    )
     for db, r in results.items():
-        print(f"{db:<10}{r['doorstep_rps']:>12}{r['p50_ms']:>9}{r['p99_ms']:>9}{r['baseline_rps']:>12}"
-              f"{r['baseline_p50_ms']:>9}{r['baseline_p99_ms']:>9}{r['ratio']:>8}")  # fmt: skip
+        print(
+            f"{db:<10}{r['doorstep_rps']:>12}{r['p50_ms']:>9}{r['p99_ms']:>9}{r['baseline_rps']:>12}"
+            f"{r['baseline_p50_ms']:>9}{r['baseline_p99_ms']:>9}{r['ratio']:>8}"
+        )
     return 0

@@ -64,7 +64,9 @@ class GateRefused(InvalidInput):
 
     code = "gate_refused"
 
-    def __init__(self, rule: str, fields: Mapping[str, Sequence[str] | str], message: str = "") -> None:
+    def __init__(
+        self, rule: str, fields: Mapping[str, Sequence[str] | str], message: str = ""
+    ) -> None:
         super().__init__(fields, message)
         self.rule = rule
 

@@ -31,7 +31,8 @@ def queue(
                 kind=kind,
                 channel=channel,
                 recipient=recipient,
-                to_phone=to_phone or (getattr(getattr(recipient, "staff", None), "phone", "") or ""),
+                to_phone=to_phone
+                or (getattr(getattr(recipient, "staff", None), "phone", "") or ""),
                 subject=subject,
                 body=body,
                 order=order,
@@ -50,7 +51,13 @@ class ConsoleGateway:
     """Writes the notice to the log: the default until an SMS provider is configured."""
 
     def send(self, note: Notification) -> None:
-        log.warning("[%s] to %s %s: %s", note.kind, note.to_phone or note.recipient_id, note.subject, note.body)
+        log.warning(
+            "[%s] to %s %s: %s",
+            note.kind,
+            note.to_phone or note.recipient_id,
+            note.subject,
+            note.body,
+        )
 
 
 GATEWAYS: dict[str, Gateway] = {"sms": ConsoleGateway(), "console": ConsoleGateway()}

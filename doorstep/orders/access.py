@@ -14,9 +14,9 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from doorstep.orders.models import WorkOrder
 from doorstep.org.choices import Role
 from doorstep.org.models import Staff, roles_of
-from doorstep.orders.models import WorkOrder
 
 BRANCH_WIDE = {Role.ADMIN, Role.MANAGER, Role.QUALITY, Role.OPERATOR, Role.DISPATCHER}
 
@@ -24,7 +24,7 @@ BRANCH_WIDE = {Role.ADMIN, Role.MANAGER, Role.QUALITY, Role.OPERATOR, Role.DISPA
 def staff_of(user: Any) -> Staff | None:
     cached = getattr(user, "_doorstep_staff", False)
     if cached is not False:
-        return cached  # type: ignore[no-any-return]
+        return cached  # type: ignore[no-any-return,return-value]
     staff = Staff.objects.filter(user_id=user.pk).select_related("branch", "team").first()
     user._doorstep_staff = staff
     return staff

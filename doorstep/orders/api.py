@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest
 from django.utils import timezone
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
@@ -73,7 +73,11 @@ def create(request: HttpRequest, payload: CreatePayload) -> tuple[int, dict[str,
             order, event = create_order(user, payload)
             response = order_detail(order, user, events=[event], attachments=[])
             IdempotencyRecord.objects.create(
-                user=user, key=key, request_hash=body_hash, status_code=201, response=response
+                user=user,  # type: ignore[misc]
+                key=key,
+                request_hash=body_hash,
+                status_code=201,
+                response=response,
             )
     except IntegrityError:
         # A concurrent request with the same key committed first: answer as it did.
@@ -175,7 +179,9 @@ def _action_endpoint(action: str) -> None:
     schema = PAYLOADS[action]
 
     def endpoint(request: HttpRequest, order_id: int, payload: Any) -> dict[str, Any]:
-        perform(order_id, action, request.user, payload, expected_version=_expected_version(request))
+        perform(
+            order_id, action, request.user, payload, expected_version=_expected_version(request)
+        )
         return order_detail(_get(request.user, order_id), request.user)
 
     endpoint.__name__ = f"action_{action}"
@@ -239,9 +245,7 @@ def upload_attachment(
 
 
 @router.get("/orders/{order_id}/attachments/{attachment_id}", summary="Download evidence")
-def download_attachment(
-    request: HttpRequest, order_id: int, attachment_id: int
-) -> HttpResponse:
+def download_attachment(request: HttpRequest, order_id: int, attachment_id: int) -> FileResponse:
     order = _get(request.user, order_id)
     att = Attachment.objects.filter(pk=attachment_id, order=order).first()
     if att is None:

@@ -9,9 +9,9 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from doorstep.core import clock
 from PIL import Image, UnidentifiedImageError
 
+from doorstep.core import clock
 from doorstep.core.errors import InvalidInput
 from doorstep.orders.actions.core import perform
 from doorstep.orders.choices import AttachmentKind

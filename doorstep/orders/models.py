@@ -7,7 +7,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from doorstep.org.models import Branch, Customer
 from doorstep.orders.choices import (
     TERMINAL,
     Action,
@@ -17,6 +16,7 @@ from doorstep.orders.choices import (
     Kind,
     Status,
 )
+from doorstep.org.models import Branch, Customer
 
 
 class Incident(models.Model):
@@ -211,3 +211,6 @@ class OrderSequence(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["branch", "day"], name="sequence_unique_day")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.branch_id} {self.day} #{self.last}"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from doorstep.org.models import Customer
 from doorstep.orders.choices import Kind, Status
 from doorstep.orders.models import WorkOrder
+from doorstep.org.models import Customer
 
 # SPEC R13 defaults (7 days after a repair, 15 after an install); the standards app's
 # policies override these per branch once they exist.

@@ -96,9 +96,7 @@ def order_detail(
             "channel": order.channel,
             "received_by": order.received_by.username,
             "approved_deadline": iso(order.approved_deadline),
-            "location": (
-                {"lat": order.lat, "lng": order.lng} if order.lat is not None else None
-            ),
+            "location": ({"lat": order.lat, "lng": order.lng} if order.lat is not None else None),
             "repeat_of": order.repeat_of_id,
             "repeat_of_number": order.repeat_of.number if order.repeat_of else None,
             "incident": order.incident_id,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from doorstep.org.choices import Role
 from doorstep.orders.choices import OPEN, Action, Status
+from doorstep.org.choices import Role
 
 S = Status
 R = Role
@@ -31,21 +31,39 @@ class Transition:
     label: str = ""
 
 
-def _t(action: Action, sources: frozenset[str] | set[str], to: Status | None, *roles: Role) -> Transition:
-    return Transition(action.value, frozenset(sources), to.value if to else None, frozenset(roles), str(action.label))
+def _t(
+    action: Action, sources: frozenset[str] | set[str], to: Status | None, *roles: Role
+) -> Transition:
+    return Transition(
+        action.value,
+        frozenset(sources),
+        to.value if to else None,
+        frozenset(roles),
+        str(action.label),
+    )
 
 
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in [
         _t(Action.CREATE, set(), S.RECEIVED, R.OPERATOR, R.DISPATCHER, R.TECHNICIAN),
-        _t(Action.ASSIGN, {S.RECEIVED, S.DISPATCHED, S.ACCEPTED, S.SCHEDULED, S.RETURNED},
-           S.DISPATCHED, R.DISPATCHER),
+        _t(
+            Action.ASSIGN,
+            {S.RECEIVED, S.DISPATCHED, S.ACCEPTED, S.SCHEDULED, S.RETURNED},
+            S.DISPATCHED,
+            R.DISPATCHER,
+        ),
         _t(Action.ACCEPT, {S.DISPATCHED}, S.ACCEPTED, R.TECHNICIAN),
         _t(Action.CONTACT, BOOKING_STATES, None, R.TECHNICIAN),
         _t(Action.SCHEDULE, {S.ACCEPTED}, S.SCHEDULED, R.TECHNICIAN, R.DISPATCHER),
-        _t(Action.RESCHEDULE, {S.SCHEDULED, S.EN_ROUTE}, S.SCHEDULED,
-           R.TECHNICIAN, R.DISPATCHER, R.OPERATOR),
+        _t(
+            Action.RESCHEDULE,
+            {S.SCHEDULED, S.EN_ROUTE},
+            S.SCHEDULED,
+            R.TECHNICIAN,
+            R.DISPATCHER,
+            R.OPERATOR,
+        ),
         _t(Action.NOTIFY_DELAY, {S.SCHEDULED, S.EN_ROUTE}, None, R.TECHNICIAN),
         _t(Action.DEPART, {S.SCHEDULED}, S.EN_ROUTE, R.TECHNICIAN),
         _t(Action.ARRIVE, {S.SCHEDULED, S.EN_ROUTE}, S.ON_SITE, R.TECHNICIAN),
@@ -61,11 +79,16 @@ TRANSITIONS: dict[str, Transition] = {
         _t(Action.REPORT_BACK, ANY_OPEN, None, R.TECHNICIAN),
         _t(Action.CALLBACK, {S.COMPLETED}, None, R.QUALITY),
         _t(Action.COMPLAIN, ANY, None, R.OPERATOR, R.QUALITY),
-        _t(Action.CANCEL, {S.RECEIVED, S.DISPATCHED, S.ACCEPTED, S.SCHEDULED}, S.CANCELLED,
-           R.OPERATOR, R.DISPATCHER),
+        _t(
+            Action.CANCEL,
+            {S.RECEIVED, S.DISPATCHED, S.ACCEPTED, S.SCHEDULED},
+            S.CANCELLED,
+            R.OPERATOR,
+            R.DISPATCHER,
+        ),
         _t(Action.CLOSE, {S.COMPLETED}, S.CLOSED, R.QUALITY),
     ]
-}  # fmt: skip
+}
 
 # Actions a technician may take only on an order that is theirs.
 TECHNICIAN_OWN_ORDER_ONLY = frozenset(

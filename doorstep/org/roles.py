@@ -15,13 +15,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.QUALITY: ["org.view_customer", "orders.view_workorder"],
     Role.MANAGER: ["org.view_customer", "orders.view_workorder", "org.view_staff", "org.view_team"],
     Role.ADMIN: [
-        "org.add_branch", "org.change_branch", "org.view_branch",
-        "org.add_team", "org.change_team", "org.view_team",
-        "org.add_staff", "org.change_staff", "org.view_staff",
-        "org.view_customer", "org.change_customer",
+        "org.add_branch",
+        "org.change_branch",
+        "org.view_branch",
+        "org.add_team",
+        "org.change_team",
+        "org.view_team",
+        "org.add_staff",
+        "org.change_staff",
+        "org.view_staff",
+        "org.view_customer",
+        "org.change_customer",
         "orders.view_workorder",
     ],
-}  # fmt: skip
+}
 
 
 def sync_role_groups() -> None:

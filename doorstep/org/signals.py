@@ -26,8 +26,9 @@ def sync_staff_roles(user_id: int) -> None:
     Staff.objects.filter(user_id=user_id).update(role_names=",".join(names))
 
 
-def _on_groups_changed(sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any,
-                       **kwargs: Any) -> None:  # fmt: skip
+def _on_groups_changed(
+    sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any, **kwargs: Any
+) -> None:
     if action not in ("post_add", "post_remove", "post_clear"):
         return
     if reverse:  # group.user_set changed: every member it touched

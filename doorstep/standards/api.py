@@ -71,12 +71,17 @@ def filter_penalties(qs: Any, f: PenaltyFilters) -> Any:
 @router.get("/penalties", response=dict, summary="The penalty ledger (R20)")
 def list_penalties(request: HttpRequest, filters: Query[PenaltyFilters]) -> dict[str, Any]:
     qs = filter_penalties(
-        ledger.visible_penalties(request.user).select_related("order", "technician", "branch", "decided_by"),
+        ledger.visible_penalties(request.user).select_related(
+            "order", "technician", "branch", "decided_by"
+        ),
         filters,
     ).order_by("-created_at", "-id")
     total = qs.count()
     start = (filters.page - 1) * filters.page_size
-    return {"count": total, "results": [penalty_dict(p) for p in qs[start : start + filters.page_size]]}
+    return {
+        "count": total,
+        "results": [penalty_dict(p) for p in qs[start : start + filters.page_size]],
+    }
 
 
 class AppealIn(Schema):
@@ -91,13 +96,17 @@ class DecideIn(Schema):
 @router.post("/penalties/{penalty_id}/appeal", response=dict, summary="A technician appeals")
 def appeal(request: HttpRequest, penalty_id: int, body: AppealIn) -> dict[str, Any]:
     p = ledger.appeal(penalty_id, request.user, body.reason)
-    return penalty_dict(Penalty.objects.select_related("order", "technician", "branch", "decided_by").get(pk=p.pk))
+    return penalty_dict(
+        Penalty.objects.select_related("order", "technician", "branch", "decided_by").get(pk=p.pk)
+    )
 
 
 @router.post("/penalties/{penalty_id}/decide", response=dict, summary="A manager decides an appeal")
 def decide(request: HttpRequest, penalty_id: int, body: DecideIn) -> dict[str, Any]:
     p = ledger.decide(penalty_id, request.user, body.uphold, body.note)
-    return penalty_dict(Penalty.objects.select_related("order", "technician", "branch", "decided_by").get(pk=p.pk))
+    return penalty_dict(
+        Penalty.objects.select_related("order", "technician", "branch", "decided_by").get(pk=p.pk)
+    )
 
 
 def breach_dict(b: Breach) -> dict[str, Any]:
@@ -116,7 +125,10 @@ def breach_dict(b: Breach) -> dict[str, Any]:
 
 @router.get("/breaches", response=dict, summary="Breaches with their evidence")
 def list_breaches(
-    request: HttpRequest, rule: Rule | None = None, order: int | None = None, technician: str | None = None
+    request: HttpRequest,
+    rule: Rule | None = None,
+    order: int | None = None,
+    technician: str | None = None,
 ) -> dict[str, Any]:
     qs = ledger.visible_breaches(request.user).select_related("order", "technician", "branch")
     if rule:
@@ -146,7 +158,11 @@ def report_back_dict(rb: ReportBack) -> dict[str, Any]:
 
 @router.get("/report-backs", response=dict, summary="Report-backs (R16)")
 def list_report_backs(request: HttpRequest, status: str | None = None) -> dict[str, Any]:
-    qs = ledger.visible_report_backs(request.user).select_related("order", "technician").prefetch_related("clocks")
+    qs = (
+        ledger.visible_report_backs(request.user)
+        .select_related("order", "technician")
+        .prefetch_related("clocks")
+    )
     if status:
         qs = qs.filter(status=status)
     rows = list(qs.order_by("-created_at")[:500])

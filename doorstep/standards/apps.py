@@ -18,5 +18,9 @@ class StandardsConfig(AppConfig):
         hooks.before_event(checks.gate)
         hooks.provide_clocks(clocks.clocks_as_of)
         for model in (Policy, Calendar, HolidayDay):
-            post_save.connect(policies.clear_cache, sender=model, dispatch_uid=f"clear-{model.__name__}")
-            post_delete.connect(policies.clear_cache, sender=model, dispatch_uid=f"clear-d-{model.__name__}")
+            post_save.connect(
+                policies.clear_cache, sender=model, dispatch_uid=f"clear-{model.__name__}"
+            )
+            post_delete.connect(
+                policies.clear_cache, sender=model, dispatch_uid=f"clear-d-{model.__name__}"
+            )

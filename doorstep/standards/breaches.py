@@ -72,7 +72,9 @@ def record_clock_breach(clock: Clock, order: WorkOrder) -> Breach:
     )
     if not created and breach.void:
         Breach.objects.filter(pk=breach.pk).update(void=False)
-        Penalty.objects.filter(breach=breach, status=PenaltyStatus.VOID).update(status=PenaltyStatus.OPEN)
+        Penalty.objects.filter(breach=breach, status=PenaltyStatus.VOID).update(
+            status=PenaltyStatus.OPEN
+        )
         return breach
     if created:
         exempt = _exempting_report_back(clock)

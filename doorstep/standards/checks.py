@@ -18,7 +18,7 @@ from doorstep.orders.actions.context import ActionContext, Outcome
 from doorstep.orders.choices import Action, AttachmentKind, Kind, RequestedBy
 from doorstep.orders.models import Attachment, OrderEvent, WorkOrder
 from doorstep.standards import policies
-from doorstep.standards.breaches import open_penalty, record_check_breach
+from doorstep.standards.breaches import record_check_breach
 from doorstep.standards.choices import OPEN_CLOCK, ReportBackStatus, Rule
 from doorstep.standards.models import Clock, ReportBack
 
@@ -56,9 +56,12 @@ def _gate_r10(ctx: ActionContext) -> None:
     for kind in missing:
         fields[kind] = f"{Kind(order.kind).label}回单须先上传{EVIDENCE_LABEL.get(kind, kind)}"
     work = list(getattr(ctx.payload, "work", []) or [])
-    if found.params.get("disk_consent") and "disk_data" in work:
-        if not _granted(order, "disk_data", ctx.occurred_at):
-            fields["work"] = "涉及硬盘数据的作业，须先取得客户的数据备份同意（consent: disk_data）"
+    if (
+        found.params.get("disk_consent")
+        and "disk_data" in work
+        and not _granted(order, "disk_data", ctx.occurred_at)
+    ):
+        fields["work"] = "涉及硬盘数据的作业，须先取得客户的数据备份同意（consent: disk_data）"
     if fields:
         raise GateRefused("R10", fields, "回单凭证不全：" + "；".join(fields.values()))
 
@@ -102,10 +105,19 @@ def _r7(order: WorkOrder, event: OrderEvent) -> None:
         return
     need, _ = rule
     if p["notice_seconds"] < need * 60:
-        record_check_breach(order, event, Rule.R7, {
-            "previous_start": p.get("previous_start"), "moved_at": event.occurred_at.isoformat(),
-            "notice_minutes": round(p["notice_seconds"] / 60), "required_minutes": need,
-            "reason": p.get("reason")}, reason=f"改约仅提前 {round(p['notice_seconds'] / 60)} 分钟告知")  # fmt: skip
+        record_check_breach(
+            order,
+            event,
+            Rule.R7,
+            {
+                "previous_start": p.get("previous_start"),
+                "moved_at": event.occurred_at.isoformat(),
+                "notice_minutes": round(p["notice_seconds"] / 60),
+                "required_minutes": need,
+                "reason": p.get("reason"),
+            },
+            reason=f"改约仅提前 {round(p['notice_seconds'] / 60)} 分钟告知",
+        )
 
 
 def _booking_events(order: WorkOrder) -> tuple[datetime | None, list[OrderEvent]]:
@@ -131,11 +143,19 @@ def _r8(order: WorkOrder, event: OrderEvent) -> None:
     in_time = [e for e in notices if e.occurred_at <= start - timedelta(minutes=need)]
     if in_time:
         return
-    record_check_breach(order, event, Rule.R8, {
-        "appointment_start": start.isoformat(), "arrived_at": event.occurred_at.isoformat(),
-        "late_minutes": round((event.occurred_at - start).total_seconds() / 60),
-        "delay_notices": [e.occurred_at.isoformat() for e in notices], "required_notice_minutes": need},
-        reason="迟到且未提前告知客户" if not notices else "迟到告知不及时")  # fmt: skip
+    record_check_breach(
+        order,
+        event,
+        Rule.R8,
+        {
+            "appointment_start": start.isoformat(),
+            "arrived_at": event.occurred_at.isoformat(),
+            "late_minutes": round((event.occurred_at - start).total_seconds() / 60),
+            "delay_notices": [e.occurred_at.isoformat() for e in notices],
+            "required_notice_minutes": need,
+        },
+        reason="迟到且未提前告知客户" if not notices else "迟到告知不及时",
+    )
 
 
 def _r3(order: WorkOrder, event: OrderEvent) -> None:
@@ -150,13 +170,23 @@ def _r3(order: WorkOrder, event: OrderEvent) -> None:
         return
     minutes, params = rule
     earliest = start - timedelta(minutes=int(params.get("earliest_minutes", max(minutes * 4, 60))))
-    calls = [e for e in _events(order, Action.CONTACT) if earliest <= e.occurred_at <= event.occurred_at]
+    calls = [
+        e for e in _events(order, Action.CONTACT) if earliest <= e.occurred_at <= event.occurred_at
+    ]
     if calls:
         return
-    record_check_breach(order, event, Rule.R3, {
-        "appointment_start": start.isoformat(), "arrived_at": event.occurred_at.isoformat(),
-        "window_from": earliest.isoformat(), "calls_in_window": 0},
-        reason="上门前未电话确认")  # fmt: skip
+    record_check_breach(
+        order,
+        event,
+        Rule.R3,
+        {
+            "appointment_start": start.isoformat(),
+            "arrived_at": event.occurred_at.isoformat(),
+            "window_from": earliest.isoformat(),
+            "calls_in_window": 0,
+        },
+        reason="上门前未电话确认",
+    )
 
 
 def _r9(order: WorkOrder, event: OrderEvent) -> None:
@@ -169,17 +199,30 @@ def _r9(order: WorkOrder, event: OrderEvent) -> None:
     left = parse_datetime(event.payload["left_at"])
     assert arrived is not None and left is not None
     waited = (left - arrived).total_seconds() / 60
-    calls = [e for e in _events(order, Action.CONTACT) if arrived <= e.occurred_at <= max(left, event.occurred_at)]
+    calls = [
+        e
+        for e in _events(order, Action.CONTACT)
+        if arrived <= e.occurred_at <= max(left, event.occurred_at)
+    ]
     problems = []
     if waited < need:
         problems.append(f"仅等候 {waited:.0f} 分钟（须 {need} 分钟）")
     if not calls:
         problems.append("离开前未电话联系客户")
     if problems:
-        record_check_breach(order, event, Rule.R9, {
-            "arrived_at": arrived.isoformat(), "left_at": left.isoformat(), "waited_minutes": round(waited, 1),
-            "required_minutes": need, "calls_while_there": [e.occurred_at.isoformat() for e in calls]},
-            reason="；".join(problems))  # fmt: skip
+        record_check_breach(
+            order,
+            event,
+            Rule.R9,
+            {
+                "arrived_at": arrived.isoformat(),
+                "left_at": left.isoformat(),
+                "waited_minutes": round(waited, 1),
+                "required_minutes": need,
+                "calls_while_there": [e.occurred_at.isoformat() for e in calls],
+            },
+            reason="；".join(problems),
+        )
 
 
 def _r12(order: WorkOrder, event: OrderEvent) -> None:
@@ -188,10 +231,19 @@ def _r12(order: WorkOrder, event: OrderEvent) -> None:
     if found is None:
         return
     subjects = set(found.params.get("subjects", []))
-    missing = [s for s in event.payload.get("work", []) if s in subjects and not _granted(order, s, event.occurred_at)]
+    missing = [
+        s
+        for s in event.payload.get("work", [])
+        if s in subjects and not _granted(order, s, event.occurred_at)
+    ]
     if missing:
-        record_check_breach(order, event, Rule.R12, {"work_without_consent": missing},
-                            reason="作业前未征得客户同意：" + "、".join(missing))  # fmt: skip
+        record_check_breach(
+            order,
+            event,
+            Rule.R12,
+            {"work_without_consent": missing},
+            reason="作业前未征得客户同意：" + "、".join(missing),
+        )
 
 
 def _repeat(order: WorkOrder, event: OrderEvent) -> None:
@@ -200,10 +252,20 @@ def _repeat(order: WorkOrder, event: OrderEvent) -> None:
     assert earlier is not None
     done = earlier.events.filter(action=Action.COMPLETE).order_by("-seq").first()
     tech = done.actor_id if done else earlier.technician_id
-    record_check_breach(order, event, Rule.R13, {"repeat_of": earlier.number,
-                        "earlier_completed_at": earlier.completed_at.isoformat() if earlier.completed_at else None},
-                        technician_id=tech, amount_key="penalty.repeat",
-                        reason=f"重复障碍（前单 {earlier.number}）")  # fmt: skip
+    record_check_breach(
+        order,
+        event,
+        Rule.R13,
+        {
+            "repeat_of": earlier.number,
+            "earlier_completed_at": earlier.completed_at.isoformat()
+            if earlier.completed_at
+            else None,
+        },
+        technician_id=tech,
+        amount_key="penalty.repeat",
+        reason=f"重复障碍（前单 {earlier.number}）",
+    )
 
 
 def _last_technician(order: WorkOrder) -> int | None:
@@ -214,17 +276,36 @@ def _last_technician(order: WorkOrder) -> int | None:
         return None
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.filter(username=last.payload.get("technician")).values_list("pk", flat=True).first()
+    return (
+        get_user_model()
+        .objects.filter(username=last.payload.get("technician"))
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 def _complaint(order: WorkOrder, event: OrderEvent) -> None:
     channel = event.payload.get("channel", "")
-    record_check_breach(order, event, Rule.R20, {"channel": channel, "note": event.payload.get("note")},
-                        technician_id=_last_technician(order), amount_key=f"penalty.complaint.{channel}",
-                        reason=f"客户投诉（{channel}）")  # fmt: skip
+    record_check_breach(
+        order,
+        event,
+        Rule.R20,
+        {"channel": channel, "note": event.payload.get("note")},
+        technician_id=_last_technician(order),
+        amount_key=f"penalty.complaint.{channel}",
+        reason=f"客户投诉（{channel}）",
+    )
 
 
-UNREACHABLE_WORDS = ("unreachable", "no_answer", "联系不上", "无法联系", "无人接听", "打不通", "联系不到")
+UNREACHABLE_WORDS = (
+    "unreachable",
+    "no_answer",
+    "联系不上",
+    "无法联系",
+    "无人接听",
+    "打不通",
+    "联系不到",
+)
 POSTPONE_WORDS = ("customer_request", "postpone", "客户要求", "改期", "推迟", "延期", "客户不在")
 
 
@@ -238,8 +319,12 @@ def contradiction(order: WorkOrder, event: OrderEvent) -> str:
             return "称联系不上客户，但工单没有一次未接通的通话记录"
     if any(w in text for w in POSTPONE_WORDS):
         reached = [e for e in contacts if e.payload.get("outcome") == "reached"]
-        asked = [e for e in _events(order, Action.RESCHEDULE, Action.SUSPEND)
-                 if e.payload.get("requested_by") == "customer" or e.payload.get("reason") == "customer_request"]  # fmt: skip
+        asked = [
+            e
+            for e in _events(order, Action.RESCHEDULE, Action.SUSPEND)
+            if e.payload.get("requested_by") == "customer"
+            or e.payload.get("reason") == "customer_request"
+        ]
         if not reached and not asked:
             return "称客户要求推迟，但工单没有联系上客户或客户改约的记录"
     return ""
@@ -259,12 +344,20 @@ def _report_back(order: WorkOrder, event: OrderEvent) -> None:
         created_at=app_clock.now(),
     )
     # Only deadlines still ahead can be reported back on; a breach already done is done.
-    at_risk = Clock.objects.filter(order=order, status__in=OPEN_CLOCK).exclude(deadline__lt=event.occurred_at)
+    at_risk = Clock.objects.filter(order=order, status__in=OPEN_CLOCK).exclude(
+        deadline__lt=event.occurred_at
+    )
     rb.clocks.set(list(at_risk))
     if found:
-        record_check_breach(order, event, Rule.R16, {"reason": rb.reason, "contradiction": found},
-                            technician_id=event.actor_id, amount_key="penalty.false_report_back",
-                            reason="虚假回告：" + found)  # fmt: skip
+        record_check_breach(
+            order,
+            event,
+            Rule.R16,
+            {"reason": rb.reason, "contradiction": found},
+            technician_id=event.actor_id,
+            amount_key="penalty.false_report_back",
+            reason="虚假回告：" + found,
+        )
 
 
 def decide_report_back(rb: ReportBack, manager: Any, approve: bool, note: str = "") -> ReportBack:
@@ -282,6 +375,9 @@ def decide_report_back(rb: ReportBack, manager: Any, approve: bool, note: str = 
     rb.save()
     if approve:
         Penalty.objects.filter(breach__clock__in=rb.clocks.all(), status=PenaltyStatus.OPEN).update(
-            status=PenaltyStatus.EXEMPTED, decided_by=manager, decided_at=rb.decided_at,
-            decision_note=f"回告免责：{rb.reason}")  # fmt: skip
+            status=PenaltyStatus.EXEMPTED,
+            decided_by=manager,
+            decided_at=rb.decided_at,
+            decision_note=f"回告免责：{rb.reason}",
+        )
     return rb

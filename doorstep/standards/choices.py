@@ -47,7 +47,7 @@ class Rule(models.TextChoices):
     R20 = "R20", _("R20 投诉")
 
 
-CLOCK_RULE = {
+CLOCK_RULE: dict[str, str] = {
     ClockName.CONTACT: Rule.R1,
     ClockName.FIRST_REPLY: Rule.R2,
     ClockName.RESTORE: Rule.R4,

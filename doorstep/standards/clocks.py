@@ -23,8 +23,13 @@ from doorstep.standards.models import Clock
 
 # Clocks that a customer-side suspension stops. Close-out and callback measure the office's
 # own work after the visit and never pause.
-PAUSABLE = {ClockName.CONTACT, ClockName.FIRST_REPLY, ClockName.RESTORE, ClockName.INSTALL,
-            ClockName.ARRIVAL}  # fmt: skip
+PAUSABLE = {
+    ClockName.CONTACT,
+    ClockName.FIRST_REPLY,
+    ClockName.RESTORE,
+    ClockName.INSTALL,
+    ClockName.ARRIVAL,
+}
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -250,16 +255,20 @@ def on_event(order: WorkOrder, event: OrderEvent) -> None:
         for c in open_clocks(order, ClockName.ARRIVAL):
             cancel_clock(c, at)
         if order.appointment_start is not None:
-            new_clock = start_clock(order, ClockName.ARRIVAL, at, fixed_deadline=order.appointment_start)
+            new_clock = start_clock(
+                order, ClockName.ARRIVAL, at, fixed_deadline=order.appointment_start
+            )
             if new_clock is not None:
                 new_clock.save()
         return
     if action == Action.RESCHEDULE:
         found = policies.resolve("clock.arrival", order)
         for c in open_clocks(order, ClockName.ARRIVAL):
-            if c.status not in OPEN_CLOCK:
+            if c.status not in OPEN_CLOCK or order.appointment_start is None:
                 continue
-            c.fixed_deadline = order.appointment_start + timedelta(minutes=(found.minutes or 0) if found else 0)
+            c.fixed_deadline = order.appointment_start + timedelta(
+                minutes=(found.minutes or 0) if found else 0
+            )
             c.deadline = compute_deadline(c, order)
             c.warned_at = None
             _schedule_checks(c, _params(c))
@@ -290,7 +299,10 @@ def on_event(order: WorkOrder, event: OrderEvent) -> None:
                 new_clock.save()
         return
     if action == Action.SUSPEND:
-        if payload.get("reason") in _pausing_reasons(order) and payload.get("reason") != SuspendReason.OUTAGE:
+        if (
+            payload.get("reason") in _pausing_reasons(order)
+            and payload.get("reason") != SuspendReason.OUTAGE
+        ):
             for c in open_clocks(order):
                 pause_clock(c, at)
         return

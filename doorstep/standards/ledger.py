@@ -9,9 +9,9 @@ from django.db.models import Q, QuerySet
 
 from doorstep.core import clock as app_clock
 from doorstep.core.errors import Conflict, Forbidden, InvalidInput
+from doorstep.orders.access import staff_of
 from doorstep.org.choices import Role
 from doorstep.org.models import roles_of
-from doorstep.orders.access import staff_of
 from doorstep.standards.choices import PenaltyStatus
 from doorstep.standards.models import Breach, Penalty, ReportBack
 

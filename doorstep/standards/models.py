@@ -7,10 +7,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from doorstep.org.choices import CustomerGrade, RegionType
-from doorstep.org.models import Branch
 from doorstep.orders.choices import FaultClass, Kind
 from doorstep.orders.models import OrderEvent, WorkOrder
+from doorstep.org.choices import CustomerGrade, RegionType
+from doorstep.org.models import Branch
 from doorstep.standards.choices import (
     CalendarKind,
     ClockName,
@@ -83,9 +83,13 @@ class Policy(models.Model):
     region_type = models.CharField(
         _("区域类型"), max_length=16, choices=RegionType.choices, blank=True
     )
-    grade = models.CharField(_("客户等级"), max_length=16, choices=CustomerGrade.choices, blank=True)
+    grade = models.CharField(
+        _("客户等级"), max_length=16, choices=CustomerGrade.choices, blank=True
+    )
     minutes = models.PositiveIntegerField(_("时限（分钟）"), null=True, blank=True)
-    amount = models.DecimalField(_("金额（元）"), max_digits=8, decimal_places=2, null=True, blank=True)
+    amount = models.DecimalField(
+        _("金额（元）"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
     calendar = models.ForeignKey(
         Calendar, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("日历")
     )
@@ -119,7 +123,9 @@ class Clock(models.Model):
     name = models.CharField(max_length=16, choices=ClockName.choices)
     status = models.CharField(max_length=16, choices=ClockStatus.choices)
     # Indexes cost every sweep a write each; these foreign keys are never searched by.
-    policy = models.ForeignKey(Policy, on_delete=models.SET_NULL, null=True, blank=True, db_index=False)
+    policy = models.ForeignKey(
+        Policy, on_delete=models.SET_NULL, null=True, blank=True, db_index=False
+    )
     calendar = models.ForeignKey(
         Calendar, on_delete=models.SET_NULL, null=True, blank=True, db_index=False
     )
@@ -174,7 +180,12 @@ class Breach(models.Model):
     )
     # Covered by the composite and unique indexes below, so no single-column index each.
     event = models.ForeignKey(
-        OrderEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        OrderEvent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     technician = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -199,7 +210,9 @@ class Breach(models.Model):
         constraints = [
             # A check breaks once per event: re-running a check never doubles it.
             models.UniqueConstraint(
-                fields=["event", "rule"], name="breach_once_per_event", condition=Q(event__isnull=False)
+                fields=["event", "rule"],
+                name="breach_once_per_event",
+                condition=Q(event__isnull=False),
             )
         ]
 
@@ -215,7 +228,12 @@ class Penalty(models.Model):
         Breach, on_delete=models.CASCADE, null=True, blank=True, related_name="penalty"
     )
     event = models.ForeignKey(
-        OrderEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        OrderEvent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     rule = models.CharField(max_length=8, choices=Rule.choices)
     amount = models.DecimalField(max_digits=8, decimal_places=2)
@@ -228,7 +246,9 @@ class Penalty(models.Model):
         db_index=False,
     )
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+", db_index=False)
-    status = models.CharField(max_length=16, choices=PenaltyStatus.choices, default=PenaltyStatus.OPEN)
+    status = models.CharField(
+        max_length=16, choices=PenaltyStatus.choices, default=PenaltyStatus.OPEN
+    )
     reason = models.CharField(max_length=200, blank=True)
     appeal_reason = models.TextField(blank=True)
     appealed_at = models.DateTimeField(null=True, blank=True)
@@ -252,7 +272,9 @@ class Penalty(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["event", "rule"], name="penalty_once_per_event", condition=Q(event__isnull=False)
+                fields=["event", "rule"],
+                name="penalty_once_per_event",
+                condition=Q(event__isnull=False),
             )
         ]
 

@@ -50,7 +50,9 @@ def for_display(rows: list[dict[str, Any]], now: datetime | None = None) -> list
     return out
 
 
-def nearest_by_order(order_ids: list[int], now: datetime | None = None) -> dict[int, dict[str, Any]]:
+def nearest_by_order(
+    order_ids: list[int], now: datetime | None = None
+) -> dict[int, dict[str, Any]]:
     """For a page of orders, the open clock whose deadline comes first (one query)."""
     now = now or app_clock.now()
     best: dict[int, dict[str, Any]] = {}

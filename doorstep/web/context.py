@@ -4,8 +4,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from doorstep.org.models import roles_of
 from doorstep.orders.access import staff_of
+from doorstep.org.models import roles_of
 
 
 def nav(request: HttpRequest) -> dict[str, Any]:
@@ -18,6 +18,10 @@ def nav(request: HttpRequest) -> dict[str, Any]:
         "roles": roles,
         "staff": staff,
         "can_intake": bool(roles & {"operator", "dispatcher"})
-        or ("technician" in roles and staff is not None and staff.branch is not None
-            and staff.branch.region_type == "township"),
-    }  # fmt: skip
+        or (
+            "technician" in roles
+            and staff is not None
+            and staff.branch is not None
+            and staff.branch.region_type == "township"
+        ),
+    }

@@ -18,8 +18,6 @@ from pydantic import ValidationError
 
 from doorstep.core.errors import Conflict, DoorstepError, InvalidInput
 from doorstep.core.phones import normalise_phone
-from doorstep.org.choices import CustomerGrade, Role
-from doorstep.org.models import Branch, Customer, Staff, roles_of
 from doorstep.orders.access import can_see_personal_data, staff_of, visible_orders
 from doorstep.orders.actions import create_order, perform
 from doorstep.orders.api import OrderFilters, filter_orders
@@ -28,6 +26,8 @@ from doorstep.orders.models import Attachment, WorkOrder
 from doorstep.orders.repeats import repeat_window_days
 from doorstep.orders.serializers import customer_dict
 from doorstep.orders.states import TRANSITIONS, allowed_actions
+from doorstep.org.choices import CustomerGrade, Role
+from doorstep.org.models import Branch, Customer, Staff, roles_of
 from doorstep.web.fields import action_fields, parse_form
 
 
@@ -103,7 +103,9 @@ def _intake_payload(post: Any, tz: str) -> dict[str, Any]:
     }
 
 
-def _intake_context(request: HttpRequest, values: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:
+def _intake_context(
+    request: HttpRequest, values: dict[str, Any], errors: dict[str, list[str]]
+) -> dict[str, Any]:
     staff = staff_of(request.user)
     branches = Branch.objects.all()
     if staff is not None and staff.branch_id is not None:
@@ -136,7 +138,10 @@ def intake(request: HttpRequest) -> HttpResponse:
             return render(request, "web/intake.html", ctx, status=exc.status)
         messages.success(request, f"已受理，工单号 {order.number}")
         return redirect("web:order_detail", order_id=order.pk)
-    values = {"kind": request.GET.get("kind", Kind.REPAIR), "customer_phone": request.GET.get("phone", "")}
+    values = {
+        "kind": request.GET.get("kind", Kind.REPAIR),
+        "customer_phone": request.GET.get("phone", ""),
+    }
     return render(request, "web/intake.html", _intake_context(request, values, {}))
 
 
@@ -175,8 +180,12 @@ def intake_lookup(request: HttpRequest) -> HttpResponse:
         ctx["customers"].append(
             {
                 "customer": customer,
-                "open": [o for o in orders if o.status not in TERMINAL and o.status != Status.COMPLETED],
-                "recent": [o for o in orders if o.status in TERMINAL or o.status == Status.COMPLETED],
+                "open": [
+                    o for o in orders if o.status not in TERMINAL and o.status != Status.COMPLETED
+                ],
+                "recent": [
+                    o for o in orders if o.status in TERMINAL or o.status == Status.COMPLETED
+                ],
                 "repeat_hint": hint,
             }
         )
@@ -191,20 +200,23 @@ def order_list(request: HttpRequest) -> HttpResponse:
     params = {k: v for k, v in request.GET.items() if v not in ("", None)}
     raw_status = [s for s in request.GET.getlist("status") if s]
     try:
-        filters = OrderFilters(
-            status=raw_status or None,
-            branch=params.get("branch"),
-            technician=params.get("technician"),
-            kind=params.get("kind"),
-            reported_from=params.get("reported_from"),
-            reported_to=params.get("reported_to"),
-            q=params.get("q"),
-            open=params.get("open"),
+        # Validated like the API's query string, so both refuse the same bad filters.
+        filters = OrderFilters.model_validate(
+            {
+                "status": raw_status or None,
+                **{
+                    k: params.get(k)
+                    for k in ("branch", "technician", "kind", "reported_from", "reported_to", "q")
+                },
+                "open": params.get("open"),
+            }
         )
         filter_error = ""
     except ValidationError as exc:
         filters = OrderFilters()
-        filter_error = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        filter_error = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+        )
     qs = filter_orders(
         visible_orders(request.user).select_related("branch", "customer", "technician"), filters
     ).order_by("-reported_at", "-id")
@@ -228,7 +240,9 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "filter_error": filter_error,
         "query": query.urlencode(),
     }
-    template = "web/_order_rows.html" if request.headers.get("HX-Request") else "web/order_list.html"
+    template = (
+        "web/_order_rows.html" if request.headers.get("HX-Request") else "web/order_list.html"
+    )
     return render(request, template, ctx)
 
 
@@ -296,7 +310,9 @@ def _render_order(
                 f.errors = errors.get(f.name, [])
                 f.value = str((values or {}).get(f.name, ""))
         if name == "assign":
-            techs = Staff.objects.filter(is_technician=True, branch_id=order.branch_id).select_related("user")
+            techs = Staff.objects.filter(
+                is_technician=True, branch_id=order.branch_id
+            ).select_related("user")
             for f in fields:
                 if f.name == "technician":
                     f.widget = "select"
@@ -353,10 +369,19 @@ def order_act(request: HttpRequest, order_id: int, action: str) -> HttpResponse:
         return _render_order(request, fresh, action, exc.fields, request.POST.dict(), status=422)
     except Conflict as exc:
         fresh = _visible_order(request, order_id)
-        return _render_order(request, fresh, action, {"__all__": [exc.message]}, request.POST.dict(), status=409)
+        return _render_order(
+            request, fresh, action, {"__all__": [exc.message]}, request.POST.dict(), status=409
+        )
     except DoorstepError as exc:
         fresh = _visible_order(request, order_id)
-        return _render_order(request, fresh, action, {"__all__": [exc.message]}, request.POST.dict(), status=exc.status)
+        return _render_order(
+            request,
+            fresh,
+            action,
+            {"__all__": [exc.message]},
+            request.POST.dict(),
+            status=exc.status,
+        )
     messages.success(request, f"{order.number} {TRANSITIONS[action].label}：已完成")
     if not visible_orders(request.user).filter(pk=order.pk).exists():
         # e.g. a technician returned the order: it is no longer theirs to see.
@@ -365,7 +390,7 @@ def order_act(request: HttpRequest, order_id: int, action: str) -> HttpResponse:
 
 
 @login_required
-def attachment(request: HttpRequest, order_id: int, attachment_id: int) -> HttpResponse:
+def attachment(request: HttpRequest, order_id: int, attachment_id: int) -> FileResponse:
     order = _visible_order(request, order_id)
     att = Attachment.objects.filter(pk=attachment_id, order=order).first()
     if att is None:

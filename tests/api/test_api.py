@@ -21,8 +21,12 @@ class Api:
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def post(self, path: str, body: Any = None, **headers: str) -> Any:
-        return self.client.post(f"/api/v1{path}", data=json.dumps(body or {}), content_type="application/json",
-                                headers={**self.headers, **headers})  # fmt: skip
+        return self.client.post(
+            f"/api/v1{path}",
+            data=json.dumps(body or {}),
+            content_type="application/json",
+            headers={**self.headers, **headers},
+        )
 
     def get(self, path: str, **params: Any) -> Any:
         return self.client.get(f"/api/v1{path}", params, headers=self.headers)
@@ -32,8 +36,11 @@ class Api:
 
 
 def login(client: Client, username: str) -> Api:
-    resp = client.post("/api/v1/auth/token", data=json.dumps({"username": username, "password": "pw-" + username}),
-                       content_type="application/json")  # fmt: skip
+    resp = client.post(
+        "/api/v1/auth/token",
+        data=json.dumps({"username": username, "password": "pw-" + username}),
+        content_type="application/json",
+    )
     assert resp.status_code == 200, resp.content
     return Api(client, resp.json()["token"])
 
@@ -50,8 +57,11 @@ def png(size: tuple[int, int] = (40, 30)) -> bytes:
 
 
 def upload(api: Api, order_id: int, kind: str, data: bytes, **fields: Any) -> Any:
-    return api.client.post(f"/api/v1/orders/{order_id}/attachments",
-                           {"kind": kind, "file": _named(data), **fields}, headers=api.headers)  # fmt: skip
+    return api.client.post(
+        f"/api/v1/orders/{order_id}/attachments",
+        {"kind": kind, "file": _named(data), **fields},
+        headers=api.headers,
+    )
 
 
 def _named(data: bytes, name: str = "evidence.png") -> io.BytesIO:
@@ -69,8 +79,11 @@ def test_a_token_is_issued_for_a_password_and_stored_only_as_a_hash(org: Any) ->
 
 def test_a_wrong_password_a_missing_token_and_a_bad_token_get_401(org: Any) -> None:
     c = Client()
-    bad = c.post("/api/v1/auth/token", data=json.dumps({"username": "operator", "password": "nope"}),
-                 content_type="application/json")  # fmt: skip
+    bad = c.post(
+        "/api/v1/auth/token",
+        data=json.dumps({"username": "operator", "password": "nope"}),
+        content_type="application/json",
+    )
     assert bad.status_code == 401 and bad.json()["error"]["code"] == "unauthorized"
     assert Api(c, None).get("/orders").status_code == 401
     resp = Api(c, "ds_forged").get("/orders")
@@ -92,7 +105,10 @@ def test_the_wrong_role_gets_403_with_the_error_shape(as_: Any) -> None:
 
 def test_bad_input_names_the_field(as_: Any) -> None:
     api = as_("operator")
-    resp = api.post("/orders", repair_data(customer={"name": "张三", "phone": "12", "address": "杭州市拱墅区某处"}))
+    resp = api.post(
+        "/orders",
+        repair_data(customer={"name": "张三", "phone": "12", "address": "杭州市拱墅区某处"}),
+    )
     assert resp.status_code == 422
     err = resp.json()["error"]
     assert err["code"] == "invalid" and "customer.phone" in err["fields"]
@@ -119,7 +135,9 @@ def test_the_same_idempotency_key_never_makes_a_second_order(as_: Any) -> None:
 def test_an_illegal_transition_is_409_with_state_and_allowed_actions(as_: Any) -> None:
     order = as_("operator").post("/orders", repair_data()).json()
     start = timezone.now() + timedelta(hours=1)
-    resp = as_("dispatcher").act(order["id"], "schedule", {"start": iso(start), "end": iso(start + timedelta(hours=1))})
+    resp = as_("dispatcher").act(
+        order["id"], "schedule", {"start": iso(start), "end": iso(start + timedelta(hours=1))}
+    )
     assert resp.status_code == 409
     err = resp.json()["error"]
     assert err["state"] == "received" and "assign" in err["allowed_actions"]
@@ -128,8 +146,15 @@ def test_an_illegal_transition_is_409_with_state_and_allowed_actions(as_: Any) -
 def test_a_stale_if_match_version_is_409(as_: Any) -> None:
     order = as_("operator").post("/orders", repair_data()).json()
     disp = as_("dispatcher")
-    assert disp.act(order["id"], "assign", {"technician": "tech"}, **{"If-Match": str(order["version"])}).status_code == 200
-    resp = disp.act(order["id"], "assign", {"technician": "other_tech"}, **{"If-Match": str(order["version"])})
+    assert (
+        disp.act(
+            order["id"], "assign", {"technician": "tech"}, **{"If-Match": str(order["version"])}
+        ).status_code
+        == 200
+    )
+    resp = disp.act(
+        order["id"], "assign", {"technician": "other_tech"}, **{"If-Match": str(order["version"])}
+    )
     assert resp.status_code == 409 and resp.json()["error"]["code"] == "concurrent_change"
 
 
@@ -159,7 +184,12 @@ def walk_install(as_: Any) -> dict[str, Any]:
         (tech, "accept", {}, "accepted"),
         (tech, "contact", {"outcome": "no_answer"}, "accepted"),
         (tech, "contact", {"outcome": "reached", "note": "约好下午"}, "accepted"),
-        (tech, "schedule", {"start": iso(start), "end": iso(start + timedelta(hours=1))}, "scheduled"),
+        (
+            tech,
+            "schedule",
+            {"start": iso(start), "end": iso(start + timedelta(hours=1))},
+            "scheduled",
+        ),
         (tech, "depart", {"checklist": ["鞋套", "垫布", "抹布", "垃圾袋", "服务卡"]}, "en_route"),
         (tech, "arrive", {"lat": 30.31, "lng": 120.13}, "on_site"),
         (tech, "consent", {"subject": "drill_wall", "granted": True}, "on_site"),
@@ -173,8 +203,16 @@ def walk_install(as_: Any) -> dict[str, Any]:
     speed = upload(tech, oid, "speed_test", png(), down_mbps="512.3", up_mbps="55.1")
     assert speed.status_code == 201
     sig = upload(tech, oid, "signature", png((300, 100)))
-    done = tech.act(oid, "complete", {"resolution": "已开通 500M，测速 512M", "signature": sig.json()["id"],
-                                      "rating": 5, "rating_comment": "师傅很专业"})  # fmt: skip
+    done = tech.act(
+        oid,
+        "complete",
+        {
+            "resolution": "已开通 500M，测速 512M",
+            "signature": sig.json()["id"],
+            "rating": 5,
+            "rating_comment": "师傅很专业",
+        },
+    )
     assert done.status_code == 200 and done.json()["status"] == "completed"
     closed = qa.act(oid, "callback", {"score": 10, "satisfied": True})
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
@@ -184,14 +222,34 @@ def walk_install(as_: Any) -> dict[str, Any]:
 def test_an_install_walks_from_intake_to_closed_over_the_api(as_: Any) -> None:
     body = walk_install(as_)
     actions = [e["action"] for e in body["history"]]
-    assert actions == ["create", "assign", "accept", "contact", "contact", "schedule", "depart", "arrive",
-                       "consent", "attach", "attach", "attach", "complete", "callback"]  # fmt: skip
-    assert body["history"][0]["actor"] == "operator" and body["history"][-1]["actor_role"] == "quality"
+    assert actions == [
+        "create",
+        "assign",
+        "accept",
+        "contact",
+        "contact",
+        "schedule",
+        "depart",
+        "arrive",
+        "consent",
+        "attach",
+        "attach",
+        "attach",
+        "complete",
+        "callback",
+    ]
+    assert (
+        body["history"][0]["actor"] == "operator" and body["history"][-1]["actor_role"] == "quality"
+    )
     assert {a["kind"] for a in body["attachments"]} == {"photo", "speed_test", "signature"}
-    assert body["repeat_of"] is None and body["incident"] is None and isinstance(body["clocks"], list)
+    assert (
+        body["repeat_of"] is None and body["incident"] is None and isinstance(body["clocks"], list)
+    )
 
 
-def test_a_repair_walks_from_intake_to_closed_with_a_suspension_and_a_not_home_visit(as_: Any) -> None:
+def test_a_repair_walks_from_intake_to_closed_with_a_suspension_and_a_not_home_visit(
+    as_: Any,
+) -> None:
     op, disp, tech, qa = as_("operator"), as_("dispatcher"), as_("tech"), as_("quality")
     oid = op.post("/orders", repair_data()).json()["id"]
     now = timezone.now()
@@ -207,12 +265,25 @@ def test_a_repair_walks_from_intake_to_closed_with_a_suspension_and_a_not_home_v
         (tech, "schedule", window),
         (op, "chase", {"by": "customer", "note": "客户来电催修"}),
         (tech, "arrive", {}),
-        (tech, "absent", {"arrived_at": iso(now - timedelta(minutes=15)), "left_at": iso(now), "note": "敲门无人",
-                          "contact_phone": "13900001111", "contact_person": "物业王师傅"}),  # fmt: skip
+        (
+            tech,
+            "absent",
+            {
+                "arrived_at": iso(now - timedelta(minutes=15)),
+                "left_at": iso(now),
+                "note": "敲门无人",
+                "contact_phone": "13900001111",
+                "contact_person": "物业王师傅",
+            },
+        ),
         (tech, "schedule", window),
         (tech, "notify_delay", {"eta": iso(start + timedelta(minutes=20)), "reason": "前一单超时"}),
         (tech, "arrive", {}),
-        (tech, "complete", {"resolution": "更换尾纤", "no_signature_reason": "客户手受伤", "rating": 4}),
+        (
+            tech,
+            "complete",
+            {"resolution": "更换尾纤", "no_signature_reason": "客户手受伤", "rating": 4},
+        ),
         (qa, "close", {"note": "回访期满"}),
     ]:
         resp = api.act(oid, action, body)
@@ -229,8 +300,13 @@ def test_the_list_filters_by_state_branch_technician_kind_date_and_text(as_: Any
     op, disp = as_("operator"), as_("dispatcher")
     a = op.post("/orders", repair_data()).json()
     op.post("/orders", install_data()).json()
-    op.post("/orders", repair_data(branch="TL", customer={"name": "赵六", "phone": "13700001111",
-                                                           "address": "桐庐县分水镇新街8号"})).json()  # fmt: skip
+    op.post(
+        "/orders",
+        repair_data(
+            branch="TL",
+            customer={"name": "赵六", "phone": "13700001111", "address": "桐庐县分水镇新街8号"},
+        ),
+    ).json()
     disp.act(a["id"], "assign", {"technician": "tech"})
     assert op.get("/orders").json()["count"] == 3
     assert [o["id"] for o in op.get("/orders", status="dispatched").json()["results"]] == [a["id"]]
@@ -249,7 +325,9 @@ def test_the_list_filters_by_state_branch_technician_kind_date_and_text(as_: Any
     assert disp.get("/orders").json()["count"] == 2
 
 
-def test_an_attachment_must_be_a_real_image_and_is_served_only_to_who_may_see_the_order(as_: Any) -> None:
+def test_an_attachment_must_be_a_real_image_and_is_served_only_to_who_may_see_the_order(
+    as_: Any,
+) -> None:
     oid = as_("operator").post("/orders", repair_data()).json()["id"]
     as_("dispatcher").act(oid, "assign", {"technician": "tech"})
     tech = as_("tech")
@@ -263,16 +341,30 @@ def test_an_attachment_must_be_a_real_image_and_is_served_only_to_who_may_see_th
     got = tech.get(url)
     assert got.status_code == 200 and got["Content-Type"] == "image/png"
     assert as_("other_tech").get(url).status_code == 404
-    assert as_("other_tech").client.post(f"/api/v1/orders/{oid}/attachments", {"kind": "photo", "file": _named(png())},
-                                         headers=as_("other_tech").headers).status_code == 404  # fmt: skip
+    assert (
+        as_("other_tech")
+        .client.post(
+            f"/api/v1/orders/{oid}/attachments",
+            {"kind": "photo", "file": _named(png())},
+            headers=as_("other_tech").headers,
+        )
+        .status_code
+        == 404
+    )
 
 
 def test_the_openapi_document_lists_the_contract(client: Client) -> None:
     doc = client.get("/api/v1/openapi.json").json()
     paths = doc["paths"]
-    for p in ["/api/v1/auth/token", "/api/v1/orders", "/api/v1/orders/{order_id}",
-              "/api/v1/orders/{order_id}/clocks", "/api/v1/orders/{order_id}/actions/assign",
-              "/api/v1/orders/{order_id}/actions/complete", "/api/v1/orders/{order_id}/attachments"]:  # fmt: skip
+    for p in [
+        "/api/v1/auth/token",
+        "/api/v1/orders",
+        "/api/v1/orders/{order_id}",
+        "/api/v1/orders/{order_id}/clocks",
+        "/api/v1/orders/{order_id}/actions/assign",
+        "/api/v1/orders/{order_id}/actions/complete",
+        "/api/v1/orders/{order_id}/attachments",
+    ]:
         assert p in paths, p
 
 

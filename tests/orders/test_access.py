@@ -13,15 +13,15 @@ from tests.conftest import make_user, repair_data
 
 # who → (sees the GS order assigned to `tech`, sees the TL order)
 MATRIX = {
-    "operator": (True, True),       # central intake desk
+    "operator": (True, True),  # central intake desk
     "quality": (True, True),
     "manager": (True, True),
     "admin": (True, True),
-    "dispatcher": (True, False),    # dispatcher of GS only
-    "tech": (True, False),          # their own order only
+    "dispatcher": (True, False),  # dispatcher of GS only
+    "tech": (True, False),  # their own order only
     "other_tech": (False, False),
     "township_tech": (False, True),  # registered the TL order themselves
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -44,7 +44,9 @@ def test_a_user_with_no_role_sees_nothing(org: Any, two_orders: Any) -> None:
     assert not visible_orders(nobody).exists()
 
 
-def test_full_personal_data_only_for_the_assigned_technician_while_open(org: Any, two_orders: Any) -> None:
+def test_full_personal_data_only_for_the_assigned_technician_while_open(
+    org: Any, two_orders: Any
+) -> None:
     gs, _ = two_orders
     gs.refresh_from_db()
     assert can_see_personal_data(org.tech, gs)
@@ -55,8 +57,8 @@ def test_full_personal_data_only_for_the_assigned_technician_while_open(org: Any
 
 
 def test_every_action_names_at_least_one_role_and_only_known_states() -> None:
-    from doorstep.org.choices import Role
     from doorstep.orders.choices import Status
+    from doorstep.org.choices import Role
 
     for name, t in TRANSITIONS.items():
         assert t.roles and t.roles <= set(Role.values), name

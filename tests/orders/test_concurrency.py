@@ -44,8 +44,12 @@ def test_two_dispatchers_assigning_the_same_order_at_once_one_wins(org: Any) -> 
     order, _ = create_order(org.operator, repair_data())
     seen = order.version
     results = race(
-        lambda: perform(order.pk, "assign", org.dispatcher, {"technician": "tech"}, expected_version=seen),
-        lambda: perform(order.pk, "assign", org.dispatcher, {"technician": "other_tech"}, expected_version=seen),
+        lambda: perform(
+            order.pk, "assign", org.dispatcher, {"technician": "tech"}, expected_version=seen
+        ),
+        lambda: perform(
+            order.pk, "assign", org.dispatcher, {"technician": "other_tech"}, expected_version=seen
+        ),
     )
     wins = [r for r in results if isinstance(r, tuple)]
     losses = [r for r in results if isinstance(r, Conflict)]
@@ -61,15 +65,23 @@ def test_concurrent_actions_on_one_order_never_fork_its_history(org: Any) -> Non
     order, _ = create_order(org.operator, repair_data())
     perform(order.pk, "assign", org.dispatcher, {"technician": "tech"})
     perform(order.pk, "accept", org.tech, {})
-    results = race(*[
-        (lambda n=n: perform(order.pk, "chase", org.operator, {"by": "customer", "note": f"第{n}次"}))
-        for n in range(6)
-    ])  # fmt: skip
+    results = race(
+        *[
+            (
+                lambda n=n: perform(
+                    order.pk, "chase", org.operator, {"by": "customer", "note": f"第{n}次"}
+                )
+            )
+            for n in range(6)
+        ]
+    )
     ok = [r for r in results if isinstance(r, tuple)]
     assert all(isinstance(r, tuple | Conflict) for r in results), results
     fresh = WorkOrder.objects.get(pk=order.pk)
     assert fresh.event_count == 3 + len(ok)
-    assert list(OrderEvent.objects.filter(order=order).values_list("seq", flat=True)) == list(range(1, 4 + len(ok)))
+    assert list(OrderEvent.objects.filter(order=order).values_list("seq", flat=True)) == list(
+        range(1, 4 + len(ok))
+    )
     assert list(verify_history()) == []
 
 

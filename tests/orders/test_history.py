@@ -23,7 +23,9 @@ def test_a_clean_history_verifies(org: Any, repair_order: Any) -> None:
     assert list(verify_history()) == []
 
 
-def test_an_event_altered_by_sql_is_found_and_named(org: Any, repair_order: Any, capsys: Any) -> None:
+def test_an_event_altered_by_sql_is_found_and_named(
+    org: Any, repair_order: Any, capsys: Any
+) -> None:
     walk_to(repair_order.pk, org, "scheduled")
     victim = OrderEvent.objects.get(order=repair_order, seq=3)
     table = OrderEvent._meta.db_table
@@ -40,7 +42,10 @@ def test_a_changed_time_is_found(org: Any, repair_order: Any) -> None:
     walk_to(repair_order.pk, org, "accepted")
     table = OrderEvent._meta.db_table
     ev = OrderEvent.objects.get(order=repair_order, seq=2)
-    _sql(f"UPDATE {table} SET occurred_at = %s WHERE id = %s", [ev.occurred_at.replace(year=2020), ev.pk])
+    _sql(
+        f"UPDATE {table} SET occurred_at = %s WHERE id = %s",
+        [ev.occurred_at.replace(year=2020), ev.pk],
+    )
     assert [p.seq for p in verify_history()] == [2]
 
 
@@ -66,5 +71,7 @@ def test_an_order_state_changed_behind_the_history_is_found(org: Any, repair_ord
 
 
 def test_the_console_script_is_installed() -> None:
-    out = subprocess.run([sys.executable, "-m", "doorstep.cli", "--help"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "doorstep.cli", "--help"], capture_output=True, text=True
+    )
     assert out.returncode == 0 and "verify-history" in out.stdout

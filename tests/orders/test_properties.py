@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 import os
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -30,13 +30,22 @@ def payload_for(action: str, valid: bool) -> dict[str, Any]:
         "accept": {},
         "contact": {"outcome": "reached"},
         "schedule": {"start": iso(start), "end": iso(start + timedelta(hours=1))},
-        "reschedule": {"start": iso(start), "end": iso(start + timedelta(hours=1)),
-                       "reason": "客户改时间", "requested_by": "customer"},  # fmt: skip
+        "reschedule": {
+            "start": iso(start),
+            "end": iso(start + timedelta(hours=1)),
+            "reason": "客户改时间",
+            "requested_by": "customer",
+        },
         "notify_delay": {"eta": iso(now + timedelta(minutes=30)), "reason": "堵车"},
         "depart": {"checklist": ["鞋套", "垫布"]},
         "arrive": {"lat": 30.3, "lng": 120.1},
-        "absent": {"arrived_at": iso(now - timedelta(minutes=12)), "left_at": iso(now),
-                   "note": "无人在家", "contact_phone": "13800001111", "contact_person": "邻居"},  # fmt: skip
+        "absent": {
+            "arrived_at": iso(now - timedelta(minutes=12)),
+            "left_at": iso(now),
+            "note": "无人在家",
+            "contact_phone": "13800001111",
+            "contact_person": "邻居",
+        },
         "consent": {"subject": "drill_wall", "granted": True},
         "complete": {"resolution": "已修复", "rating": 5, "no_signature_reason": "客户外出"},
         "suspend": {"reason": "customer_request"},
@@ -59,16 +68,37 @@ def payload_for(action: str, valid: bool) -> dict[str, Any]:
 
 def state(order_id: int) -> tuple[Any, ...]:
     o = WorkOrder.objects.get(pk=order_id)
-    return (o.status, o.version, o.technician_id, o.appointment_start, o.event_count, o.history_head,
-            OrderEvent.objects.filter(order_id=o.pk).count())  # fmt: skip
+    return (
+        o.status,
+        o.version,
+        o.technician_id,
+        o.appointment_start,
+        o.event_count,
+        o.history_head,
+        OrderEvent.objects.filter(order_id=o.pk).count(),
+    )
 
 
-FORWARD = {"received": "assign", "dispatched": "accept", "accepted": "schedule",
-           "scheduled": "depart", "en_route": "arrive", "on_site": "complete",
-           "completed": "callback", "suspended": "resume", "returned": "assign"}  # fmt: skip
-ROLE_OF = {"operator": "operator", "dispatcher": "dispatcher", "quality": "quality",
-           "manager": "manager", "tech": "technician", "other_tech": "technician",
-           "township_tech": "technician"}  # fmt: skip
+FORWARD = {
+    "received": "assign",
+    "dispatched": "accept",
+    "accepted": "schedule",
+    "scheduled": "depart",
+    "en_route": "arrive",
+    "on_site": "complete",
+    "completed": "callback",
+    "suspended": "resume",
+    "returned": "assign",
+}
+ROLE_OF = {
+    "operator": "operator",
+    "dispatcher": "dispatcher",
+    "quality": "quality",
+    "manager": "manager",
+    "tech": "technician",
+    "other_tech": "technician",
+    "township_tech": "technician",
+}
 
 
 @settings(
@@ -80,8 +110,10 @@ ROLE_OF = {"operator": "operator", "dispatcher": "dispatcher", "quality": "quali
 def test_random_actions_never_break_the_state_table_or_the_history(org: Any, data: Any) -> None:
     reached: set[str] = set()
     with transaction.atomic():
-        orders = [create_order(org.operator, repair_data())[0].pk,
-                  create_order(org.operator, install_data())[0].pk]  # fmt: skip
+        orders = [
+            create_order(org.operator, repair_data())[0].pk,
+            create_order(org.operator, install_data())[0].pk,
+        ]
         for _ in range(data.draw(st.integers(1, 40), label="steps")):
             oid = orders[data.draw(st.integers(0, 1), label="order")]
             before = state(oid)

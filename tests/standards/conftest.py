@@ -31,6 +31,8 @@ def fault_at(org: Any, at: Any, when: str, **overrides: Any) -> Any:
     return order
 
 
-def do(at: Any, when: str, order: Any, action: str, actor: Any, payload: dict[str, Any] | None = None) -> Any:
+def do(
+    at: Any, when: str, order: Any, action: str, actor: Any, payload: dict[str, Any] | None = None
+) -> Any:
     with at(when):
         return perform(order.pk, action, actor, payload or {})[0]

@@ -17,7 +17,15 @@ from doorstep.notifications.models import Notification
 from doorstep.orders.actions import create_order, perform
 from doorstep.orders.attachments import store_attachment
 from doorstep.standards.calendar import library_has_year
-from doorstep.standards.models import Breach, Calendar, Clock, HolidayDay, Penalty, Policy, ReportBack
+from doorstep.standards.models import (
+    Breach,
+    Calendar,
+    Clock,
+    HolidayDay,
+    Penalty,
+    Policy,
+    ReportBack,
+)
 from doorstep.worker import Worker
 from tests.conftest import install_data, repair_data
 from tests.standards.conftest import clock, do, fault_at
@@ -34,7 +42,9 @@ def assigned(org: Any, at: Any, when: str = f"{D} 09:00") -> Any:
 # -- the worker -------------------------------------------------------------------------------
 
 
-def test_the_worker_marks_a_breach_when_nobody_touches_the_order_and_only_once(org: Any, at: Any) -> None:
+def test_the_worker_marks_a_breach_when_nobody_touches_the_order_and_only_once(
+    org: Any, at: Any
+) -> None:
     order = assigned(org, at)
     with at(f"{D} 09:34"):
         Worker().tick()
@@ -76,13 +86,22 @@ def test_after_a_breach_the_manager_is_told_once(org: Any, at: Any) -> None:
     assert clock(order.pk, "contact").escalated_at is not None
 
 
-def test_a_call_made_offline_before_the_deadline_voids_the_breach_the_worker_marked(org: Any, at: Any) -> None:
+def test_a_call_made_offline_before_the_deadline_voids_the_breach_the_worker_marked(
+    org: Any, at: Any
+) -> None:
     order = assigned(org, at)
     with at(f"{D} 09:36"):
         Worker().tick()
     assert Penalty.objects.get(order=order, rule="R1").status == "open"
     # The phone was in a lift shaft: the 09:20 call reaches the server at 09:50.
-    do(at, f"{D} 09:50", order, "contact", org.tech, {"outcome": "reached", "occurred_at": f"{D}T09:20:00+08:00"})
+    do(
+        at,
+        f"{D} 09:50",
+        order,
+        "contact",
+        org.tech,
+        {"outcome": "reached", "occurred_at": f"{D}T09:20:00+08:00"},
+    )
     c = clock(order.pk, "contact")
     assert c.status == "met" and c.stopped_at.isoformat() == "2026-11-20T01:20:00+00:00"
     assert Penalty.objects.get(order=order, rule="R1").status == "void"
@@ -96,8 +115,11 @@ def test_the_clocks_endpoint_answers_as_of_any_time(org: Any, at: Any) -> None:
     order = assigned(org, at)
     do(at, f"{D} 09:50", order, "contact", org.tech, {"outcome": "reached"})
     c = Client()
-    token = c.post("/api/v1/auth/token", data=json.dumps({"username": "dispatcher", "password": "pw-dispatcher"}),
-                   content_type="application/json").json()["token"]  # fmt: skip
+    token = c.post(
+        "/api/v1/auth/token",
+        data=json.dumps({"username": "dispatcher", "password": "pw-dispatcher"}),
+        content_type="application/json",
+    ).json()["token"]
     h = {"Authorization": f"Bearer {token}"}
 
     def as_of(when: str) -> dict[str, Any]:
@@ -110,10 +132,23 @@ def test_the_clocks_endpoint_answers_as_of_any_time(org: Any, at: Any) -> None:
     mid = as_of(f"{D}T09:40:00+08:00")
     assert mid["contact"]["status"] == "breached" and mid["contact"]["stopped_at"] is None
     late = as_of(f"{D}T10:00:00+08:00")
-    assert late["contact"]["status"] == "breached" and late["contact"]["stopped_at"] == "2026-11-20T01:50:00+00:00"
+    assert (
+        late["contact"]["status"] == "breached"
+        and late["contact"]["stopped_at"] == "2026-11-20T01:50:00+00:00"
+    )
     assert late["first_reply"]["status"] == "met"
-    assert set(as_of(f"{D}T09:02:00+08:00")) == {"first_reply", "restore"}  # contact had not started
-    assert set(late["restore"]) == {"name", "status", "started_at", "deadline", "paused_seconds", "stopped_at"}
+    assert set(as_of(f"{D}T09:02:00+08:00")) == {
+        "first_reply",
+        "restore",
+    }  # contact had not started
+    assert set(late["restore"]) == {
+        "name",
+        "status",
+        "started_at",
+        "deadline",
+        "paused_seconds",
+        "stopped_at",
+    }
 
 
 def test_a_suspension_for_no_capacity_does_not_stop_the_clocks(org: Any, at: Any) -> None:
@@ -126,7 +161,9 @@ def test_a_suspension_for_no_capacity_does_not_stop_the_clocks(org: Any, at: Any
 
 def test_a_severe_fault_takes_the_deadline_a_manager_approved(org: Any, at: Any) -> None:
     with at(f"{D} 09:00"):
-        order, _ = create_order(org.operator, repair_data(fault_class="severe", approved_deadline=f"{D}T21:00:00+08:00"))
+        order, _ = create_order(
+            org.operator, repair_data(fault_class="severe", approved_deadline=f"{D}T21:00:00+08:00")
+        )
     assert clock(order.pk, "restore").deadline.isoformat() == "2026-11-20T13:00:00+00:00"
 
 
@@ -135,7 +172,9 @@ def test_a_severe_fault_takes_the_deadline_a_manager_approved(org: Any, at: Any)
 
 def use_working_hours(minutes: int) -> None:
     cal = Calendar.objects.get(kind="working_hours")
-    Policy.objects.filter(key="clock.restore", fault_class="line").update(calendar=cal, minutes=minutes)
+    Policy.objects.filter(key="clock.restore", fault_class="line").update(
+        calendar=cal, minutes=minutes
+    )
     from doorstep.standards import policies
 
     policies.clear_cache()
@@ -154,7 +193,9 @@ def test_a_make_up_working_saturday_counts(org: Any, at: Any) -> None:
     assert clock(order.pk, "restore").deadline.isoformat() == "2025-10-11T09:00:00+00:00"
 
 
-def test_a_year_without_holiday_data_falls_back_to_weekends_and_entered_days_win(org: Any, at: Any) -> None:
+def test_a_year_without_holiday_data_falls_back_to_weekends_and_entered_days_win(
+    org: Any, at: Any
+) -> None:
     year = 2030
     assert not library_has_year(year)
     use_working_hours(8 * 60)
@@ -169,18 +210,40 @@ def test_a_year_without_holiday_data_falls_back_to_weekends_and_entered_days_win
 # -- checks and gates -------------------------------------------------------------------------
 
 
-def booked(org: Any, at: Any, order: Any, start: str = f"{D}T14:00:00+08:00", end: str = f"{D}T15:00:00+08:00") -> Any:
+def booked(
+    org: Any,
+    at: Any,
+    order: Any,
+    start: str = f"{D}T14:00:00+08:00",
+    end: str = f"{D}T15:00:00+08:00",
+) -> Any:
     do(at, f"{D} 09:10", order, "accept", org.tech)
     do(at, f"{D} 09:15", order, "contact", org.tech, {"outcome": "reached"})
     do(at, f"{D} 09:16", order, "schedule", org.tech, {"start": start, "end": end})
     return order
 
 
-@pytest.mark.parametrize("when,by,breach", [("13:00", "crew", True), ("11:00", "crew", False), ("13:30", "customer", False)])
-def test_r7_a_crew_moving_a_booking_with_less_than_2h_notice_is_a_breach(org: Any, at: Any, when: str, by: str, breach: bool) -> None:
+@pytest.mark.parametrize(
+    "when,by,breach",
+    [("13:00", "crew", True), ("11:00", "crew", False), ("13:30", "customer", False)],
+)
+def test_r7_a_crew_moving_a_booking_with_less_than_2h_notice_is_a_breach(
+    org: Any, at: Any, when: str, by: str, breach: bool
+) -> None:
     order = booked(org, at, assigned(org, at))
-    do(at, f"{D} {when}", order, "reschedule", org.tech, {"start": f"{D}T16:00:00+08:00", "end": f"{D}T17:00:00+08:00",
-                                                          "reason": "前一单超时", "requested_by": by})  # fmt: skip
+    do(
+        at,
+        f"{D} {when}",
+        order,
+        "reschedule",
+        org.tech,
+        {
+            "start": f"{D}T16:00:00+08:00",
+            "end": f"{D}T17:00:00+08:00",
+            "reason": "前一单超时",
+            "requested_by": by,
+        },
+    )
     found = Breach.objects.filter(order=order, rule="R7")
     assert found.exists() is breach
     if breach:
@@ -191,8 +254,20 @@ def test_r7_a_crew_moving_a_booking_with_less_than_2h_notice_is_a_breach(org: An
 def test_r9_leaving_after_five_minutes_without_calling_is_recorded(org: Any, at: Any) -> None:
     order = booked(org, at, assigned(org, at))
     do(at, f"{D} 13:55", order, "arrive", org.tech)
-    do(at, f"{D} 14:00", order, "absent", org.tech, {"arrived_at": f"{D}T13:55:00+08:00", "left_at": f"{D}T14:00:00+08:00",
-       "note": "敲门无人", "contact_phone": "13900001111", "contact_person": "邻居"})  # fmt: skip
+    do(
+        at,
+        f"{D} 14:00",
+        order,
+        "absent",
+        org.tech,
+        {
+            "arrived_at": f"{D}T13:55:00+08:00",
+            "left_at": f"{D}T14:00:00+08:00",
+            "note": "敲门无人",
+            "contact_phone": "13900001111",
+            "contact_person": "邻居",
+        },
+    )
     breach = Breach.objects.get(order=order, rule="R9")
     assert breach.evidence["waited_minutes"] == 5.0 and breach.evidence["calls_while_there"] == []
 
@@ -201,8 +276,20 @@ def test_r9_waiting_and_calling_first_is_not_a_breach(org: Any, at: Any) -> None
     order = booked(org, at, assigned(org, at))
     do(at, f"{D} 13:55", order, "arrive", org.tech)
     do(at, f"{D} 14:00", order, "contact", org.tech, {"outcome": "no_answer"})
-    do(at, f"{D} 14:08", order, "absent", org.tech, {"arrived_at": f"{D}T13:55:00+08:00", "left_at": f"{D}T14:08:00+08:00",
-       "note": "敲门无人，电话未接", "contact_phone": "13900001111", "contact_person": "邻居"})  # fmt: skip
+    do(
+        at,
+        f"{D} 14:08",
+        order,
+        "absent",
+        org.tech,
+        {
+            "arrived_at": f"{D}T13:55:00+08:00",
+            "left_at": f"{D}T14:08:00+08:00",
+            "note": "敲门无人，电话未接",
+            "contact_phone": "13900001111",
+            "contact_person": "邻居",
+        },
+    )
     assert not Breach.objects.filter(order=order, rule="R9").exists()
 
 
@@ -233,7 +320,15 @@ def test_r10_an_install_cannot_close_without_speed_test_and_photo(org: Any, at: 
     assert "测速" in exc.value.message
     with at(f"{D} 14:31"):
         store_attachment(order.pk, org.tech, kind="photo", data=png(), filename="a.png")
-        store_attachment(order.pk, org.tech, kind="speed_test", data=png(), filename="s.png", down_mbps=500, up_mbps=50)
+        store_attachment(
+            order.pk,
+            org.tech,
+            kind="speed_test",
+            data=png(),
+            filename="s.png",
+            down_mbps=500,
+            up_mbps=50,
+        )
     order = do(at, f"{D} 14:35", order, "complete", org.tech, DONE)
     assert order.status == "completed"
     assert not Breach.objects.filter(order=order, rule__in=["R3", "R6", "R8"]).exists()
@@ -247,15 +342,27 @@ def test_r10_disk_work_needs_the_backup_consent(org: Any, at: Any) -> None:
         perform(order.pk, "complete", org.tech, {**DONE, "work": ["disk_data"]})
     assert "work" in exc.value.fields
     do(at, f"{D} 14:31", order, "consent", org.tech, {"subject": "disk_data", "granted": True})
-    assert do(at, f"{D} 14:35", order, "complete", org.tech, {**DONE, "work": ["disk_data"]}).status == "completed"
+    assert (
+        do(at, f"{D} 14:35", order, "complete", org.tech, {**DONE, "work": ["disk_data"]}).status
+        == "completed"
+    )
 
 
-def test_r12_drilling_without_consent_is_a_breach_and_with_consent_is_not(org: Any, at: Any) -> None:
+def test_r12_drilling_without_consent_is_a_breach_and_with_consent_is_not(
+    org: Any, at: Any
+) -> None:
     order = assigned(org, at)
     booked(org, at, order)
     do(at, f"{D} 13:58", order, "arrive", org.tech)
     do(at, f"{D} 14:00", order, "consent", org.tech, {"subject": "enter_room", "granted": True})
-    do(at, f"{D} 14:35", order, "complete", org.tech, {**DONE, "work": ["drill_wall", "enter_room"]})
+    do(
+        at,
+        f"{D} 14:35",
+        order,
+        "complete",
+        org.tech,
+        {**DONE, "work": ["drill_wall", "enter_room"]},
+    )
     breach = Breach.objects.get(order=order, rule="R12")
     assert breach.evidence["work_without_consent"] == ["drill_wall"]
 
@@ -275,7 +382,14 @@ def test_r3_an_install_visit_without_a_call_shortly_before_is_recorded(org: Any,
 def test_r16_a_report_back_the_record_contradicts_is_false_and_penalised(org: Any, at: Any) -> None:
     order = assigned(org, at)
     do(at, f"{D} 09:06", order, "accept", org.tech)
-    do(at, f"{D} 09:20", order, "report_back", org.tech, {"reason": "客户联系不上", "note": "多次拨打无人接听"})
+    do(
+        at,
+        f"{D} 09:20",
+        order,
+        "report_back",
+        org.tech,
+        {"reason": "客户联系不上", "note": "多次拨打无人接听"},
+    )
     rb = ReportBack.objects.get(order=order)
     assert rb.status == "false" and "没有一次未接通" in rb.contradiction
     assert Penalty.objects.get(order=order, rule="R16").amount == Decimal("20")
@@ -285,7 +399,14 @@ def test_r16_an_approved_report_back_exempts_the_breach_it_warned_of(org: Any, a
     order = assigned(org, at)
     do(at, f"{D} 09:06", order, "accept", org.tech)
     do(at, f"{D} 09:10", order, "contact", org.tech, {"outcome": "no_answer"})
-    do(at, "2026-11-21 08:00", order, "report_back", org.tech, {"reason": "客户联系不上", "note": "三次未接，已发短信"})
+    do(
+        at,
+        "2026-11-21 08:00",
+        order,
+        "report_back",
+        org.tech,
+        {"reason": "客户联系不上", "note": "三次未接，已发短信"},
+    )
     rb = ReportBack.objects.get(order=order)
     assert rb.status == "pending" and "restore" in [c.name for c in rb.clocks.all()]
     with at("2026-11-21 08:30"):
@@ -299,15 +420,25 @@ def test_r16_an_approved_report_back_exempts_the_breach_it_warned_of(org: Any, a
 
 def test_r20_a_complaint_to_the_hotline_costs_100(org: Any, at: Any) -> None:
     order = assigned(org, at)
-    do(at, f"{D} 10:00", order, "complain", org.operator, {"channel": "hotline", "note": "师傅态度差"})
+    do(
+        at,
+        f"{D} 10:00",
+        order,
+        "complain",
+        org.operator,
+        {"channel": "hotline", "note": "师傅态度差"},
+    )
     p = Penalty.objects.get(order=order, rule="R20")
     assert (p.amount, p.technician) == (Decimal("100"), org.tech)
 
 
 def token(username: str) -> dict[str, str]:
     c = Client()
-    t = c.post("/api/v1/auth/token", data=json.dumps({"username": username, "password": "pw-" + username}),
-               content_type="application/json").json()["token"]  # fmt: skip
+    t = c.post(
+        "/api/v1/auth/token",
+        data=json.dumps({"username": username, "password": "pw-" + username}),
+        content_type="application/json",
+    ).json()["token"]
     return {"Authorization": f"Bearer {t}"}
 
 
@@ -315,20 +446,49 @@ def test_a_technician_appeals_and_a_manager_decides_over_the_api(org: Any, at: A
     order = assigned(org, at)
     do(at, f"{D} 09:50", order, "contact", org.tech, {"outcome": "reached"})
     c = Client()
-    listed = c.get("/api/v1/penalties", {"technician": "tech", "order": order.pk}, headers=token("tech")).json()
+    listed = c.get(
+        "/api/v1/penalties", {"technician": "tech", "order": order.pk}, headers=token("tech")
+    ).json()
     (entry,) = listed["results"]
-    assert (entry["rule"], entry["amount"], entry["status"], entry["technician"]) == ("R1", 10.0, "open", "tech")
+    assert (entry["rule"], entry["amount"], entry["status"], entry["technician"]) == (
+        "R1",
+        10.0,
+        "open",
+        "tech",
+    )
     assert c.get("/api/v1/penalties", headers=token("other_tech")).json()["count"] == 0
     url = f"/api/v1/penalties/{entry['id']}"
-    assert c.post(f"{url}/appeal", data=json.dumps({"reason": "x"}), content_type="application/json",
-                  headers=token("other_tech")).status_code == 404  # fmt: skip
-    ok = c.post(f"{url}/appeal", data=json.dumps({"reason": "客户电话停机，已有截图"}), content_type="application/json",
-                headers=token("tech"))  # fmt: skip
+    assert (
+        c.post(
+            f"{url}/appeal",
+            data=json.dumps({"reason": "x"}),
+            content_type="application/json",
+            headers=token("other_tech"),
+        ).status_code
+        == 404
+    )
+    ok = c.post(
+        f"{url}/appeal",
+        data=json.dumps({"reason": "客户电话停机，已有截图"}),
+        content_type="application/json",
+        headers=token("tech"),
+    )
     assert ok.json()["status"] == "appealed"
-    assert c.post(f"{url}/decide", data=json.dumps({"uphold": False}), content_type="application/json",
-                  headers=token("tech")).status_code == 403  # fmt: skip
-    done = c.post(f"{url}/decide", data=json.dumps({"uphold": False, "note": "情况属实"}),
-                  content_type="application/json", headers=token("manager"))  # fmt: skip
+    assert (
+        c.post(
+            f"{url}/decide",
+            data=json.dumps({"uphold": False}),
+            content_type="application/json",
+            headers=token("tech"),
+        ).status_code
+        == 403
+    )
+    done = c.post(
+        f"{url}/decide",
+        data=json.dumps({"uphold": False, "note": "情况属实"}),
+        content_type="application/json",
+        headers=token("manager"),
+    )
     assert done.json()["status"] == "exempted"
 
 

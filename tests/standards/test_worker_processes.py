@@ -26,7 +26,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def database_url() -> str:
     s = connection.settings_dict
     if connection.vendor == "postgresql":
-        return f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+        user, host, port = s["USER"] or "postgres", s["HOST"] or "127.0.0.1", s["PORT"] or 5432
+        return f"postgres://{user}@{host}:{port}/{s['NAME']}"
     return f"sqlite:///{s['NAME']}"
 
 
@@ -41,23 +42,48 @@ def test_two_worker_processes_do_each_warning_breach_and_escalation_once(org: An
         with app_clock.frozen_at(assigned_at):
             perform(order.pk, "assign", org.dispatcher, {"technician": "tech"})
         (late if overdue else warn).append(order.pk)
-    env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "doorstep.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "doorstep.settings",
+    }
     start = time.time() + 3
-    cmd = [sys.executable, "-m", "doorstep.cli", "worker", "--once", "--batch", "7", "--start-at", str(start)]
-    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "doorstep.cli",
+        "worker",
+        "--once",
+        "--batch",
+        "7",
+        "--start-at",
+        str(start),
+    ]
+    procs = [
+        subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
     for p in procs:
         out, err = p.communicate(timeout=120)
         assert p.returncode == 0, err.decode()[-2000:]
 
     contact = Clock.objects.filter(name="contact")
     assert contact.filter(order_id__in=late, status="breached").count() == len(late)
-    assert contact.filter(order_id__in=warn, status="running", warned_at__isnull=False).count() == len(warn)
+    assert contact.filter(
+        order_id__in=warn, status="running", warned_at__isnull=False
+    ).count() == len(warn)
     breaches = Counter(Breach.objects.filter(rule="R1").values_list("order_id", flat=True))
     assert set(breaches) == set(late) and set(breaches.values()) == {1}
     assert Penalty.objects.filter(rule="R1").count() == len(late)
-    warnings = Counter(Notification.objects.filter(kind="warning").values_list("order_id", flat=True))
-    assert set(warnings) == set(warn) and set(warnings.values()) == {1}  # tech has no team lead here
-    escalations = Counter(Notification.objects.filter(kind="escalation").values_list("order_id", flat=True))
+    warnings = Counter(
+        Notification.objects.filter(kind="warning").values_list("order_id", flat=True)
+    )
+    assert set(warnings) == set(warn) and set(warnings.values()) == {
+        1
+    }  # tech has no team lead here
+    escalations = Counter(
+        Notification.objects.filter(kind="escalation").values_list("order_id", flat=True)
+    )
     assert set(escalations) == set(late) and set(escalations.values()) == {1}  # one manager
     assert not Notification.objects.filter(status="pending").exists()
     workers = {b.evidence["marked_by"] for b in Breach.objects.filter(rule="R1")}

@@ -13,8 +13,15 @@ import pytest
 
 CHROMIUM = os.environ.get("DOORSTEP_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("DOORSTEP_ARTIFACTS", "artifacts/screenshots"))
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]  # fmt: skip
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
@@ -23,7 +30,9 @@ DESKTOP = {"width": 1366, "height": 900}
 def need_chromium() -> None:
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         if os.environ.get("CI"):
-            pytest.fail("Chromium is missing on CI: `make test` installs it (apt-get install chromium)")
+            pytest.fail(
+                "Chromium is missing on CI: `make test` installs it (apt-get install chromium)"
+            )
         pytest.skip("Chromium is not installed (apt-get install chromium fonts-wqy-microhei)")
 
 
@@ -37,7 +46,9 @@ def browser_page(viewport: dict[str, int] = DESKTOP) -> Iterator[Any]:
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
+        context = browser.new_context(
+            viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai"
+        )
         page = context.new_page()
         page.set_default_timeout(15000)
         try:

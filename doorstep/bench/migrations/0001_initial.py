@@ -4,45 +4,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='BaselineRow',
+            name="BaselineRow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=32)),
-                ('kind', models.CharField(max_length=16)),
-                ('fault_class', models.CharField(blank=True, max_length=16)),
-                ('status', models.CharField(max_length=16)),
-                ('suspended_from', models.CharField(blank=True, max_length=16)),
-                ('branch_id', models.BigIntegerField()),
-                ('customer_id', models.BigIntegerField()),
-                ('symptom', models.TextField(blank=True)),
-                ('product', models.CharField(blank=True, max_length=200)),
-                ('channel', models.CharField(max_length=16)),
-                ('reported_at', models.DateTimeField()),
-                ('received_by_id', models.BigIntegerField()),
-                ('approved_deadline', models.DateTimeField(null=True)),
-                ('lat', models.FloatField(null=True)),
-                ('lng', models.FloatField(null=True)),
-                ('area_code', models.CharField(blank=True, max_length=32)),
-                ('technician_id', models.BigIntegerField(null=True)),
-                ('appointment_start', models.DateTimeField(null=True)),
-                ('appointment_end', models.DateTimeField(null=True)),
-                ('repeat_of_id', models.BigIntegerField(null=True)),
-                ('incident_id', models.BigIntegerField(null=True)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('completed_at', models.DateTimeField(null=True)),
-                ('closed_at', models.DateTimeField(null=True)),
-                ('version', models.PositiveIntegerField(default=0)),
-                ('event_count', models.PositiveIntegerField(default=0)),
-                ('history_head', models.CharField(blank=True, max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=32)),
+                ("kind", models.CharField(max_length=16)),
+                ("fault_class", models.CharField(blank=True, max_length=16)),
+                ("status", models.CharField(max_length=16)),
+                ("suspended_from", models.CharField(blank=True, max_length=16)),
+                ("branch_id", models.BigIntegerField()),
+                ("customer_id", models.BigIntegerField()),
+                ("symptom", models.TextField(blank=True)),
+                ("product", models.CharField(blank=True, max_length=200)),
+                ("channel", models.CharField(max_length=16)),
+                ("reported_at", models.DateTimeField()),
+                ("received_by_id", models.BigIntegerField()),
+                ("approved_deadline", models.DateTimeField(null=True)),
+                ("lat", models.FloatField(null=True)),
+                ("lng", models.FloatField(null=True)),
+                ("area_code", models.CharField(blank=True, max_length=32)),
+                ("technician_id", models.BigIntegerField(null=True)),
+                ("appointment_start", models.DateTimeField(null=True)),
+                ("appointment_end", models.DateTimeField(null=True)),
+                ("repeat_of_id", models.BigIntegerField(null=True)),
+                ("incident_id", models.BigIntegerField(null=True)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                ("completed_at", models.DateTimeField(null=True)),
+                ("closed_at", models.DateTimeField(null=True)),
+                ("version", models.PositiveIntegerField(default=0)),
+                ("event_count", models.PositiveIntegerField(default=0)),
+                ("history_head", models.CharField(blank=True, max_length=64)),
             ],
         ),
     ]

@@ -17,8 +17,6 @@ from django.utils import timezone
 
 from doorstep.core import clock
 from doorstep.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from doorstep.org.choices import RegionType, Role
-from doorstep.org.models import Branch, Customer, roles_of
 from doorstep.orders.access import staff_of, visible_orders
 from doorstep.orders.actions.context import ActionContext, Outcome
 from doorstep.orders.actions.handlers import HANDLERS
@@ -29,6 +27,8 @@ from doorstep.orders.hooks import run_after_event, run_before_event
 from doorstep.orders.models import OrderEvent, WorkOrder
 from doorstep.orders.repeats import find_repeat_of
 from doorstep.orders.states import TRANSITIONS, allowed_actions
+from doorstep.org.choices import RegionType, Role
+from doorstep.org.models import Branch, Customer, roles_of
 
 # When several of the caller's roles may act, the event records the most specific one.
 ROLE_PRIORITY = [
@@ -66,9 +66,7 @@ def resolve_occurred_at(
     if occurred > now + _skew():
         raise InvalidInput({field: "发生时间不能晚于服务器当前时间"})
     if not_before is not None and occurred < not_before:
-        raise InvalidInput(
-            {field: f"发生时间不能早于工单的上一条记录 ({not_before.isoformat()})"}
-        )
+        raise InvalidInput({field: f"发生时间不能早于工单的上一条记录 ({not_before.isoformat()})"})
     return occurred
 
 

@@ -10,12 +10,12 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from doorstep.core.errors import InvalidInput
-from doorstep.org.models import Staff
 from doorstep.orders.actions import payloads as p
 from doorstep.orders.actions.context import ActionContext, Outcome
 from doorstep.orders.actions.payloads import as_json
 from doorstep.orders.choices import AttachmentKind, Status
 from doorstep.orders.models import Attachment
+from doorstep.org.models import Staff
 
 Handler = Callable[[ActionContext], Outcome]
 HANDLERS: dict[str, Handler] = {}
@@ -262,13 +262,17 @@ def complain(ctx: ActionContext) -> Outcome:
 def cancel(ctx: ActionContext) -> Outcome:
     pl = ctx.payload
     assert isinstance(pl, p.ReasonPayload)
-    return Outcome(to_status=Status.CANCELLED, fields={"closed_at": ctx.occurred_at},
-                   event={"reason": pl.reason})  # fmt: skip
+    return Outcome(
+        to_status=Status.CANCELLED,
+        fields={"closed_at": ctx.occurred_at},
+        event={"reason": pl.reason},
+    )
 
 
 @handles("close")
 def close(ctx: ActionContext) -> Outcome:
     pl = ctx.payload
     assert isinstance(pl, p.ClosePayload)
-    return Outcome(to_status=Status.CLOSED, fields={"closed_at": ctx.occurred_at},
-                   event={"note": pl.note})  # fmt: skip
+    return Outcome(
+        to_status=Status.CLOSED, fields={"closed_at": ctx.occurred_at}, event={"note": pl.note}
+    )

@@ -20,7 +20,6 @@ from pydantic import (
 )
 
 from doorstep.core.phones import normalise_phone
-from doorstep.org.choices import CustomerGrade
 from doorstep.orders.choices import (
     Channel,
     ChaseBy,
@@ -32,6 +31,7 @@ from doorstep.orders.choices import (
     RequestedBy,
     SuspendReason,
 )
+from doorstep.org.choices import CustomerGrade
 
 
 def _phone(value: str) -> str:

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,81 +14,191 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Branch',
+            name="Branch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=16, unique=True, verbose_name='编码')),
-                ('name', models.CharField(max_length=64, verbose_name='名称')),
-                ('region_type', models.CharField(choices=[('urban', '城区'), ('township', '乡镇')], max_length=16, verbose_name='区域类型')),
-                ('timezone', models.CharField(default='Asia/Shanghai', max_length=64, verbose_name='时区')),
-                ('depot_lat', models.FloatField(blank=True, null=True, verbose_name='驻地纬度')),
-                ('depot_lng', models.FloatField(blank=True, null=True, verbose_name='驻地经度')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=16, unique=True, verbose_name="编码")),
+                ("name", models.CharField(max_length=64, verbose_name="名称")),
+                (
+                    "region_type",
+                    models.CharField(
+                        choices=[("urban", "城区"), ("township", "乡镇")],
+                        max_length=16,
+                        verbose_name="区域类型",
+                    ),
+                ),
+                (
+                    "timezone",
+                    models.CharField(default="Asia/Shanghai", max_length=64, verbose_name="时区"),
+                ),
+                ("depot_lat", models.FloatField(blank=True, null=True, verbose_name="驻地纬度")),
+                ("depot_lng", models.FloatField(blank=True, null=True, verbose_name="驻地经度")),
             ],
             options={
-                'verbose_name': '分公司',
-                'verbose_name_plural': '分公司',
-                'ordering': ['code'],
+                "verbose_name": "分公司",
+                "verbose_name_plural": "分公司",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64, verbose_name='姓名')),
-                ('phone', models.CharField(db_index=True, max_length=20, verbose_name='电话')),
-                ('address', models.CharField(max_length=200, verbose_name='地址')),
-                ('account', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='宽带账号')),
-                ('grade', models.CharField(choices=[('normal', '普通'), ('vip', 'VIP')], default='normal', max_length=16, verbose_name='客户等级')),
-                ('lat', models.FloatField(blank=True, null=True, verbose_name='纬度')),
-                ('lng', models.FloatField(blank=True, null=True, verbose_name='经度')),
-                ('area_code', models.CharField(blank=True, db_index=True, max_length=32, verbose_name='区域编码')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('branch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='customers', to='org.branch')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=64, verbose_name="姓名")),
+                ("phone", models.CharField(db_index=True, max_length=20, verbose_name="电话")),
+                ("address", models.CharField(max_length=200, verbose_name="地址")),
+                (
+                    "account",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=64, verbose_name="宽带账号"
+                    ),
+                ),
+                (
+                    "grade",
+                    models.CharField(
+                        choices=[("normal", "普通"), ("vip", "VIP")],
+                        default="normal",
+                        max_length=16,
+                        verbose_name="客户等级",
+                    ),
+                ),
+                ("lat", models.FloatField(blank=True, null=True, verbose_name="纬度")),
+                ("lng", models.FloatField(blank=True, null=True, verbose_name="经度")),
+                (
+                    "area_code",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=32, verbose_name="区域编码"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="customers",
+                        to="org.branch",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '客户',
-                'verbose_name_plural': '客户',
-                'ordering': ['id'],
+                "verbose_name": "客户",
+                "verbose_name_plural": "客户",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64, verbose_name='名称')),
-                ('branch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='teams', to='org.branch')),
-                ('lead', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='led_teams', to=settings.AUTH_USER_MODEL, verbose_name='班长')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=64, verbose_name="名称")),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="teams",
+                        to="org.branch",
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="led_teams",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="班长",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '班组',
-                'verbose_name_plural': '班组',
-                'ordering': ['branch__code', 'name'],
+                "verbose_name": "班组",
+                "verbose_name_plural": "班组",
+                "ordering": ["branch__code", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Staff',
+            name="Staff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('employee_no', models.CharField(max_length=32, unique=True, verbose_name='工号')),
-                ('name', models.CharField(max_length=64, verbose_name='姓名')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='手机')),
-                ('skills', models.JSONField(blank=True, default=list, verbose_name='技能')),
-                ('home_lat', models.FloatField(blank=True, null=True, verbose_name='常驻点纬度')),
-                ('home_lng', models.FloatField(blank=True, null=True, verbose_name='常驻点经度')),
-                ('star_rating', models.DecimalField(blank=True, decimal_places=1, editable=False, max_digits=3, null=True, verbose_name='星级')),
-                ('is_technician', models.BooleanField(db_index=True, default=False, verbose_name='装维人员')),
-                ('branch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='org.branch')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='staff', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='members', to='org.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("employee_no", models.CharField(max_length=32, unique=True, verbose_name="工号")),
+                ("name", models.CharField(max_length=64, verbose_name="姓名")),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="手机")),
+                ("skills", models.JSONField(blank=True, default=list, verbose_name="技能")),
+                ("home_lat", models.FloatField(blank=True, null=True, verbose_name="常驻点纬度")),
+                ("home_lng", models.FloatField(blank=True, null=True, verbose_name="常驻点经度")),
+                (
+                    "star_rating",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        editable=False,
+                        max_digits=3,
+                        null=True,
+                        verbose_name="星级",
+                    ),
+                ),
+                (
+                    "is_technician",
+                    models.BooleanField(db_index=True, default=False, verbose_name="装维人员"),
+                ),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="staff",
+                        to="org.branch",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="staff",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="members",
+                        to="org.team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '员工',
-                'verbose_name_plural': '员工',
-                'ordering': ['employee_no'],
+                "verbose_name": "员工",
+                "verbose_name_plural": "员工",
+                "ordering": ["employee_no"],
             },
         ),
         migrations.AddConstraint(
-            model_name='team',
-            constraint=models.UniqueConstraint(fields=('branch', 'name'), name='team_unique_name'),
+            model_name="team",
+            constraint=models.UniqueConstraint(fields=("branch", "name"), name="team_unique_name"),
         ),
     ]

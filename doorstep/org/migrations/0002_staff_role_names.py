@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('org', '0001_initial'),
+        ("org", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='staff',
-            name='role_names',
+            model_name="staff",
+            name="role_names",
             field=models.CharField(blank=True, editable=False, max_length=200),
         ),
     ]

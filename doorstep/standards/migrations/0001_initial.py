@@ -6,199 +6,610 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('orders', '0001_initial'),
-        ('org', '0002_staff_role_names'),
+        ("orders", "0001_initial"),
+        ("org", "0002_staff_role_names"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Calendar',
+            name="Calendar",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64, unique=True, verbose_name='名称')),
-                ('kind', models.CharField(choices=[('always', '7×24 小时'), ('working_hours', '工作时间')], max_length=16, verbose_name='类型')),
-                ('intervals', models.JSONField(blank=True, default=list, verbose_name='工作时段')),
-                ('workdays', models.CharField(choices=[('chinese', '国家法定节假日及调休'), ('weekdays', '周一至周五'), ('all', '每天')], default='chinese', max_length=16, verbose_name='工作日规则')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=64, unique=True, verbose_name="名称")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("always", "7×24 小时"), ("working_hours", "工作时间")],
+                        max_length=16,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("intervals", models.JSONField(blank=True, default=list, verbose_name="工作时段")),
+                (
+                    "workdays",
+                    models.CharField(
+                        choices=[
+                            ("chinese", "国家法定节假日及调休"),
+                            ("weekdays", "周一至周五"),
+                            ("all", "每天"),
+                        ],
+                        default="chinese",
+                        max_length=16,
+                        verbose_name="工作日规则",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '日历',
-                'verbose_name_plural': '日历',
-                'ordering': ['name'],
+                "verbose_name": "日历",
+                "verbose_name_plural": "日历",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Clock',
+            name="Clock",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(choices=[('contact', '30分钟联系'), ('first_reply', '首次回复'), ('restore', '修复时限'), ('install', '装机时限'), ('arrival', '准时上门'), ('close_out', '回单及时'), ('callback', '回访'), ('compensation', '赔偿处理')], max_length=16)),
-                ('status', models.CharField(choices=[('running', '计时中'), ('paused', '暂停'), ('met', '达标'), ('breached', '超时'), ('cancelled', '已撤销')], max_length=16)),
-                ('started_at', models.DateTimeField()),
-                ('duration_seconds', models.PositiveIntegerField(blank=True, null=True)),
-                ('fixed_deadline', models.DateTimeField(blank=True, null=True)),
-                ('pauses', models.JSONField(blank=True, default=list)),
-                ('deadline', models.DateTimeField(blank=True, null=True)),
-                ('paused_seconds', models.PositiveIntegerField(default=0)),
-                ('stopped_at', models.DateTimeField(blank=True, null=True)),
-                ('warn_at', models.DateTimeField(blank=True, null=True)),
-                ('warned_at', models.DateTimeField(blank=True, null=True)),
-                ('breached_at', models.DateTimeField(blank=True, null=True)),
-                ('escalated_at', models.DateTimeField(blank=True, null=True)),
-                ('next_check_at', models.DateTimeField(blank=True, null=True)),
-                ('claimed_by', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('calendar', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, to='standards.calendar')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='clocks', to='orders.workorder')),
-                ('technician', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        choices=[
+                            ("contact", "30分钟联系"),
+                            ("first_reply", "首次回复"),
+                            ("restore", "修复时限"),
+                            ("install", "装机时限"),
+                            ("arrival", "准时上门"),
+                            ("close_out", "回单及时"),
+                            ("callback", "回访"),
+                            ("compensation", "赔偿处理"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "计时中"),
+                            ("paused", "暂停"),
+                            ("met", "达标"),
+                            ("breached", "超时"),
+                            ("cancelled", "已撤销"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("duration_seconds", models.PositiveIntegerField(blank=True, null=True)),
+                ("fixed_deadline", models.DateTimeField(blank=True, null=True)),
+                ("pauses", models.JSONField(blank=True, default=list)),
+                ("deadline", models.DateTimeField(blank=True, null=True)),
+                ("paused_seconds", models.PositiveIntegerField(default=0)),
+                ("stopped_at", models.DateTimeField(blank=True, null=True)),
+                ("warn_at", models.DateTimeField(blank=True, null=True)),
+                ("warned_at", models.DateTimeField(blank=True, null=True)),
+                ("breached_at", models.DateTimeField(blank=True, null=True)),
+                ("escalated_at", models.DateTimeField(blank=True, null=True)),
+                ("next_check_at", models.DateTimeField(blank=True, null=True)),
+                ("claimed_by", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="standards.calendar",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="clocks",
+                        to="orders.workorder",
+                    ),
+                ),
+                (
+                    "technician",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['order_id', 'id'],
+                "ordering": ["order_id", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Breach',
+            name="Breach",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.CharField(choices=[('R1', 'R1 30分钟内联系客户'), ('R2', 'R2 8小时内首次回复'), ('R3', 'R3 上门前电话确认'), ('R4', 'R4 故障修复时限'), ('R5', 'R5 装机时限'), ('R6', 'R6 准时上门'), ('R7', 'R7 改约提前2小时告知'), ('R8', 'R8 迟到提前告知'), ('R9', 'R9 不在家等候与留言'), ('R10', 'R10 回单凭证'), ('R11', 'R11 回单及时'), ('R12', 'R12 作业前征得同意'), ('R13', 'R13 重复障碍'), ('R16', 'R16 虚假回告'), ('R17', 'R17 回访'), ('R18', 'R18 损坏赔偿'), ('R20', 'R20 投诉')], max_length=8)),
-                ('occurred_at', models.DateTimeField()),
-                ('evidence', models.JSONField(default=dict)),
-                ('void', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('branch', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.branch')),
-                ('event', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orders.orderevent')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='breaches', to='orders.workorder')),
-                ('technician', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('clock', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='breach', to='standards.clock')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "rule",
+                    models.CharField(
+                        choices=[
+                            ("R1", "R1 30分钟内联系客户"),
+                            ("R2", "R2 8小时内首次回复"),
+                            ("R3", "R3 上门前电话确认"),
+                            ("R4", "R4 故障修复时限"),
+                            ("R5", "R5 装机时限"),
+                            ("R6", "R6 准时上门"),
+                            ("R7", "R7 改约提前2小时告知"),
+                            ("R8", "R8 迟到提前告知"),
+                            ("R9", "R9 不在家等候与留言"),
+                            ("R10", "R10 回单凭证"),
+                            ("R11", "R11 回单及时"),
+                            ("R12", "R12 作业前征得同意"),
+                            ("R13", "R13 重复障碍"),
+                            ("R16", "R16 虚假回告"),
+                            ("R17", "R17 回访"),
+                            ("R18", "R18 损坏赔偿"),
+                            ("R20", "R20 投诉"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField()),
+                ("evidence", models.JSONField(default=dict)),
+                ("void", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.branch",
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orders.orderevent",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="breaches",
+                        to="orders.workorder",
+                    ),
+                ),
+                (
+                    "technician",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "clock",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="breach",
+                        to="standards.clock",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
+                "ordering": ["-occurred_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='HolidayDay',
+            name="HolidayDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(unique=True, verbose_name='日期')),
-                ('is_working', models.BooleanField(default=False, verbose_name='上班')),
-                ('name', models.CharField(blank=True, max_length=64, verbose_name='名称')),
-                ('entered_at', models.DateTimeField(auto_now_add=True)),
-                ('entered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(unique=True, verbose_name="日期")),
+                ("is_working", models.BooleanField(default=False, verbose_name="上班")),
+                ("name", models.CharField(blank=True, max_length=64, verbose_name="名称")),
+                ("entered_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '节假日 / 调休',
-                'verbose_name_plural': '节假日 / 调休',
-                'ordering': ['date'],
+                "verbose_name": "节假日 / 调休",
+                "verbose_name_plural": "节假日 / 调休",
+                "ordering": ["date"],
             },
         ),
         migrations.CreateModel(
-            name='Penalty',
+            name="Penalty",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.CharField(choices=[('R1', 'R1 30分钟内联系客户'), ('R2', 'R2 8小时内首次回复'), ('R3', 'R3 上门前电话确认'), ('R4', 'R4 故障修复时限'), ('R5', 'R5 装机时限'), ('R6', 'R6 准时上门'), ('R7', 'R7 改约提前2小时告知'), ('R8', 'R8 迟到提前告知'), ('R9', 'R9 不在家等候与留言'), ('R10', 'R10 回单凭证'), ('R11', 'R11 回单及时'), ('R12', 'R12 作业前征得同意'), ('R13', 'R13 重复障碍'), ('R16', 'R16 虚假回告'), ('R17', 'R17 回访'), ('R18', 'R18 损坏赔偿'), ('R20', 'R20 投诉')], max_length=8)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=8)),
-                ('status', models.CharField(choices=[('open', '待执行'), ('exempted', '已免责'), ('appealed', '申诉中'), ('upheld', '维持处罚'), ('void', '已撤销')], default='open', max_length=16)),
-                ('reason', models.CharField(blank=True, max_length=200)),
-                ('appeal_reason', models.TextField(blank=True)),
-                ('appealed_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField()),
-                ('branch', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.branch')),
-                ('breach', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='penalty', to='standards.breach')),
-                ('decided_by', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('event', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orders.orderevent')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='penalties', to='orders.workorder')),
-                ('technician', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "rule",
+                    models.CharField(
+                        choices=[
+                            ("R1", "R1 30分钟内联系客户"),
+                            ("R2", "R2 8小时内首次回复"),
+                            ("R3", "R3 上门前电话确认"),
+                            ("R4", "R4 故障修复时限"),
+                            ("R5", "R5 装机时限"),
+                            ("R6", "R6 准时上门"),
+                            ("R7", "R7 改约提前2小时告知"),
+                            ("R8", "R8 迟到提前告知"),
+                            ("R9", "R9 不在家等候与留言"),
+                            ("R10", "R10 回单凭证"),
+                            ("R11", "R11 回单及时"),
+                            ("R12", "R12 作业前征得同意"),
+                            ("R13", "R13 重复障碍"),
+                            ("R16", "R16 虚假回告"),
+                            ("R17", "R17 回访"),
+                            ("R18", "R18 损坏赔偿"),
+                            ("R20", "R20 投诉"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=8)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "待执行"),
+                            ("exempted", "已免责"),
+                            ("appealed", "申诉中"),
+                            ("upheld", "维持处罚"),
+                            ("void", "已撤销"),
+                        ],
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=200)),
+                ("appeal_reason", models.TextField(blank=True)),
+                ("appealed_at", models.DateTimeField(blank=True, null=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.branch",
+                    ),
+                ),
+                (
+                    "breach",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="penalty",
+                        to="standards.breach",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orders.orderevent",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="penalties",
+                        to="orders.workorder",
+                    ),
+                ),
+                (
+                    "technician",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Policy',
+            name="Policy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(db_index=True, max_length=48, verbose_name='规则')),
-                ('label', models.CharField(blank=True, max_length=120, verbose_name='说明')),
-                ('kind', models.CharField(blank=True, choices=[('install', '装机'), ('move', '移机'), ('repair', '修障'), ('removal', '拆机')], max_length=16, verbose_name='工单类型')),
-                ('fault_class', models.CharField(blank=True, choices=[('line', '用户线路故障'), ('network', '一般网络故障'), ('severe', '严重网络故障')], max_length=16, verbose_name='障碍类别')),
-                ('region_type', models.CharField(blank=True, choices=[('urban', '城区'), ('township', '乡镇')], max_length=16, verbose_name='区域类型')),
-                ('grade', models.CharField(blank=True, choices=[('normal', '普通'), ('vip', 'VIP')], max_length=16, verbose_name='客户等级')),
-                ('minutes', models.PositiveIntegerField(blank=True, null=True, verbose_name='时限（分钟）')),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=8, null=True, verbose_name='金额（元）')),
-                ('params', models.JSONField(blank=True, default=dict, verbose_name='参数')),
-                ('enabled', models.BooleanField(default=True, verbose_name='启用')),
-                ('source', models.CharField(blank=True, max_length=64, verbose_name='依据')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('branch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='policies', to='org.branch')),
-                ('calendar', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='standards.calendar', verbose_name='日历')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(db_index=True, max_length=48, verbose_name="规则")),
+                ("label", models.CharField(blank=True, max_length=120, verbose_name="说明")),
+                (
+                    "kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("install", "装机"),
+                            ("move", "移机"),
+                            ("repair", "修障"),
+                            ("removal", "拆机"),
+                        ],
+                        max_length=16,
+                        verbose_name="工单类型",
+                    ),
+                ),
+                (
+                    "fault_class",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("line", "用户线路故障"),
+                            ("network", "一般网络故障"),
+                            ("severe", "严重网络故障"),
+                        ],
+                        max_length=16,
+                        verbose_name="障碍类别",
+                    ),
+                ),
+                (
+                    "region_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[("urban", "城区"), ("township", "乡镇")],
+                        max_length=16,
+                        verbose_name="区域类型",
+                    ),
+                ),
+                (
+                    "grade",
+                    models.CharField(
+                        blank=True,
+                        choices=[("normal", "普通"), ("vip", "VIP")],
+                        max_length=16,
+                        verbose_name="客户等级",
+                    ),
+                ),
+                (
+                    "minutes",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="时限（分钟）"),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=8,
+                        null=True,
+                        verbose_name="金额（元）",
+                    ),
+                ),
+                ("params", models.JSONField(blank=True, default=dict, verbose_name="参数")),
+                ("enabled", models.BooleanField(default=True, verbose_name="启用")),
+                ("source", models.CharField(blank=True, max_length=64, verbose_name="依据")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="policies",
+                        to="org.branch",
+                    ),
+                ),
+                (
+                    "calendar",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="standards.calendar",
+                        verbose_name="日历",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '规则参数',
-                'verbose_name_plural': '规则参数',
-                'ordering': ['key', 'id'],
+                "verbose_name": "规则参数",
+                "verbose_name_plural": "规则参数",
+                "ordering": ["key", "id"],
             },
         ),
         migrations.AddField(
-            model_name='clock',
-            name='policy',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, to='standards.policy'),
+            model_name="clock",
+            name="policy",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                to="standards.policy",
+            ),
         ),
         migrations.CreateModel(
-            name='ReportBack',
+            name="ReportBack",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(max_length=500)),
-                ('note', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('pending', '待审批'), ('approved', '已批准免责'), ('rejected', '已驳回'), ('false', '虚假回告')], default='pending', max_length=16)),
-                ('contradiction', models.CharField(blank=True, max_length=200)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField()),
-                ('clocks', models.ManyToManyField(blank=True, related_name='report_backs', to='standards.clock')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('event', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orders.orderevent')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='report_backs', to='orders.workorder')),
-                ('technician', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.CharField(max_length=500)),
+                ("note", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "待审批"),
+                            ("approved", "已批准免责"),
+                            ("rejected", "已驳回"),
+                            ("false", "虚假回告"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("contradiction", models.CharField(blank=True, max_length=200)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "clocks",
+                    models.ManyToManyField(
+                        blank=True, related_name="report_backs", to="standards.clock"
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "event",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orders.orderevent",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="report_backs",
+                        to="orders.workorder",
+                    ),
+                ),
+                (
+                    "technician",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='breach',
-            index=models.Index(fields=['branch', 'occurred_at'], name='breach_branch_time'),
+            model_name="breach",
+            index=models.Index(fields=["branch", "occurred_at"], name="breach_branch_time"),
         ),
         migrations.AddIndex(
-            model_name='breach',
-            index=models.Index(fields=['technician', 'occurred_at'], name='breach_tech_time'),
+            model_name="breach",
+            index=models.Index(fields=["technician", "occurred_at"], name="breach_tech_time"),
         ),
         migrations.AddConstraint(
-            model_name='breach',
-            constraint=models.UniqueConstraint(condition=models.Q(('event__isnull', False)), fields=('event', 'rule'), name='breach_once_per_event'),
+            model_name="breach",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("event__isnull", False)),
+                fields=("event", "rule"),
+                name="breach_once_per_event",
+            ),
         ),
         migrations.AddIndex(
-            model_name='penalty',
-            index=models.Index(fields=['technician', 'status'], name='penalty_tech_status'),
+            model_name="penalty",
+            index=models.Index(fields=["technician", "status"], name="penalty_tech_status"),
         ),
         migrations.AddIndex(
-            model_name='penalty',
-            index=models.Index(fields=['branch', 'created_at'], name='penalty_branch_time'),
+            model_name="penalty",
+            index=models.Index(fields=["branch", "created_at"], name="penalty_branch_time"),
         ),
         migrations.AddConstraint(
-            model_name='penalty',
-            constraint=models.UniqueConstraint(condition=models.Q(('event__isnull', False)), fields=('event', 'rule'), name='penalty_once_per_event'),
+            model_name="penalty",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("event__isnull", False)),
+                fields=("event", "rule"),
+                name="penalty_once_per_event",
+            ),
         ),
         migrations.AddIndex(
-            model_name='clock',
-            index=models.Index(condition=models.Q(('next_check_at__isnull', False)), fields=['next_check_at'], name='clock_due'),
+            model_name="clock",
+            index=models.Index(
+                condition=models.Q(("next_check_at__isnull", False)),
+                fields=["next_check_at"],
+                name="clock_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='clock',
-            index=models.Index(fields=['order', 'name'], name='clock_order_name'),
+            model_name="clock",
+            index=models.Index(fields=["order", "name"], name="clock_order_name"),
         ),
     ]
