@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "doorstep.orders",
     "doorstep.standards",
     "doorstep.notifications",
+    "doorstep.field",
     "doorstep.api",
     "doorstep.web",
     "doorstep.bench",
@@ -143,6 +144,8 @@ SESSION_COOKIE_HTTPONLY = True
 # API
 DOORSTEP_TOKEN_TTL_HOURS = envint("DOORSTEP_TOKEN_TTL_HOURS", 24 * 30)
 DOORSTEP_CLOCK_SKEW_SECONDS = envint("DOORSTEP_CLOCK_SKEW_SECONDS", 120)
+# How technicians introduce the company to customers (scripts, SMS).
+DOORSTEP_COMPANY = env("DOORSTEP_COMPANY", "中国电信")
 DOORSTEP_BENCH_ENDPOINTS = envbool("DOORSTEP_BENCH_ENDPOINTS", False)
 DOORSTEP_RATE_LIMIT_PER_MINUTE = envint("DOORSTEP_RATE_LIMIT_PER_MINUTE", 0)  # 0 = off
 

@@ -22,6 +22,14 @@ IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 DOCUMENT_TYPES = {b"%PDF": "application/pdf"}
 
 
+def _image_format(data: bytes) -> str | None:
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            return img.format
+    except (UnidentifiedImageError, OSError):
+        return None
+
+
 def _sniff(kind: str, data: bytes) -> str:
     if kind in IMAGE_KINDS:
         try:
@@ -69,6 +77,18 @@ def store_attachment(
         if value is not None and not (0 <= value <= 100000):
             raise InvalidInput({name: "速率必须在 0–100000 Mbps 之间"})
     content_type = _sniff(kind, data)
+    captured_at = lat = lng = None
+    if content_type.startswith("image/"):
+        from doorstep.orders.images import process
+        from doorstep.orders.models import WorkOrder
+
+        tz = (
+            WorkOrder.objects.filter(pk=order_id).values_list("branch__timezone", flat=True).first()
+        )
+        done = process(data, _image_format(data) or "JPEG", tz or "Asia/Shanghai")
+        data, content_type = done.data, done.content_type
+        captured_at, lat, lng = done.captured_at, done.lat, done.lng
+        filename = filename.rsplit(".", 1)[0] + (".png" if content_type == "image/png" else ".jpg")
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
         att = Attachment(
@@ -80,6 +100,9 @@ def store_attachment(
             original_name=filename[:200],
             down_mbps=down_mbps,
             up_mbps=up_mbps,
+            captured_at=captured_at,
+            lat=lat,
+            lng=lng,
             uploaded_by=actor,
             uploaded_at=clock.now(),
         )

@@ -374,3 +374,28 @@ def test_session_writes_to_the_api_need_the_csrf_token(org: Any) -> None:
     resp = c.post("/api/v1/orders", data=json.dumps(repair_data()), content_type="application/json")
     assert resp.status_code == 401 and WorkOrder.objects.count() == 0
     assert c.get("/api/v1/orders").status_code == 200
+
+
+def test_a_photo_is_shrunk_and_keeps_its_capture_time_and_position(as_: Any) -> None:
+    from PIL import ExifTags
+
+    oid = as_("operator").post("/orders", repair_data()).json()["id"]
+    as_("dispatcher").act(oid, "assign", {"technician": "tech"})
+    img = Image.new("RGB", (4000, 3000), "gray")
+    exif = img.getexif()
+    exif[ExifTags.Base.DateTime] = "2026:11:20 14:05:09"
+    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = "2026:11:20 14:05:09"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps.update({1: "N", 2: (30.0, 18.0, 36.0), 3: "E", 4: (120.0, 8.0, 24.0)})
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", exif=exif)
+    resp = upload(as_("tech"), oid, "photo", buf.getvalue())
+    assert resp.status_code == 201, resp.content
+    from doorstep.orders.models import Attachment
+
+    att = Attachment.objects.get(pk=resp.json()["id"])
+    assert att.content_type == "image/jpeg"
+    with Image.open(att.file.path) as stored:
+        assert max(stored.size) == 2048 and not stored.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+    assert att.captured_at.isoformat() == "2026-11-20T06:05:09+00:00"
+    assert round(att.lat, 2) == 30.31 and round(att.lng, 2) == 120.14
