@@ -46,7 +46,8 @@ def test_a_visit_note_is_checked_too(org: Any, repair_order: Any) -> None:
     now = timezone.now()
     with pytest.raises(GateRefused) as exc:
         perform(repair_order.pk, "absent", org.tech, {
-            "arrived_at": iso(now - timedelta(minutes=12)), "left_at": iso(now), "note": "不知道你去哪了，我没办法",
+            "arrived_at": iso(now - timedelta(minutes=12)), "left_at": iso(now),
+            "note": "不知道你去哪了，我没办法",
             "contact_phone": "13900001111", "contact_person": "邻居"})  # fmt: skip
     assert "note" in exc.value.fields
 
