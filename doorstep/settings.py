@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "doorstep.standards",
     "doorstep.notifications",
     "doorstep.field",
+    "doorstep.dispatch",
     "doorstep.api",
     "doorstep.web",
     "doorstep.bench",
@@ -146,6 +147,8 @@ DOORSTEP_TOKEN_TTL_HOURS = envint("DOORSTEP_TOKEN_TTL_HOURS", 24 * 30)
 DOORSTEP_CLOCK_SKEW_SECONDS = envint("DOORSTEP_CLOCK_SKEW_SECONDS", 120)
 # How technicians introduce the company to customers (scripts, SMS).
 DOORSTEP_COMPANY = env("DOORSTEP_COMPANY", "中国电信")
+# Which pre-departure kit checklist crews confirm (R24): a code from field/data/kit_checklists.json.
+DOORSTEP_KIT_CHECKLIST = env("DOORSTEP_KIT_CHECKLIST", "")
 DOORSTEP_BENCH_ENDPOINTS = envbool("DOORSTEP_BENCH_ENDPOINTS", False)
 DOORSTEP_RATE_LIMIT_PER_MINUTE = envint("DOORSTEP_RATE_LIMIT_PER_MINUTE", 0)  # 0 = off
 

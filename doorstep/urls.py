@@ -11,6 +11,8 @@ urlpatterns: list[Any] = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("standards/", include("doorstep.standards.urls")),
+    path("m/", include("doorstep.field.urls")),
+    path("dispatch/", include("doorstep.dispatch.urls")),
     path("", include("doorstep.web.urls")),
 ]
 

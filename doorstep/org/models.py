@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import time
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +18,14 @@ class Branch(models.Model):
     timezone = models.CharField(_("时区"), max_length=64, default="Asia/Shanghai")
     depot_lat = models.FloatField(_("驻地纬度"), null=True, blank=True)
     depot_lng = models.FloatField(_("驻地经度"), null=True, blank=True)
+    # R21: optional fixed hand-over times of the customer department's batches ("08:00", …).
+    handover_times = models.JSONField(_("交接时间"), default=list, blank=True)
+    # The usual working day, used when a technician has no shift entered for a date.
+    shift_start = models.TimeField(_("上班时间"), default=time(8, 30))
+    shift_end = models.TimeField(_("下班时间"), default=time(18, 0))
+    lunch_from = models.TimeField(_("午休最早"), default=time(11, 30))
+    lunch_to = models.TimeField(_("午休最晚"), default=time(13, 30))
+    lunch_minutes = models.PositiveSmallIntegerField(_("午休分钟"), default=45)
 
     class Meta:
         ordering = ["code"]

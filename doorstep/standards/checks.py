@@ -362,19 +362,32 @@ def _report_back(order: WorkOrder, event: OrderEvent) -> None:
 
 def decide_report_back(rb: ReportBack, manager: Any, approve: bool, note: str = "") -> ReportBack:
     """A manager approves (exempts the penalties of the clocks it covered) or rejects."""
+    from django.db import transaction
+
     from doorstep.core.errors import Conflict
+
+    with transaction.atomic():
+        # Two managers deciding at once: the second sees it decided and gets a conflict.
+        locked = ReportBack.objects.select_for_update().get(pk=rb.pk)
+        if locked.status != ReportBackStatus.PENDING:
+            raise Conflict("该回告已处理", state=locked.status, allowed=[])
+        return _decide_locked(locked, manager, approve, note)
+
+
+def _decide_locked(rb: ReportBack, manager: Any, approve: bool, note: str) -> ReportBack:
     from doorstep.standards.choices import PenaltyStatus
     from doorstep.standards.models import Penalty
 
-    if rb.status != ReportBackStatus.PENDING:
-        raise Conflict("该回告已处理", state=rb.status, allowed=[])
     rb.status = ReportBackStatus.APPROVED if approve else ReportBackStatus.REJECTED
     rb.decided_by = manager
     rb.decided_at = app_clock.now()
     rb.decision_note = note
     rb.save()
     if approve:
-        Penalty.objects.filter(breach__clock__in=rb.clocks.all(), status=PenaltyStatus.OPEN).update(
+        Penalty.objects.filter(
+            breach__clock__in=rb.clocks.all(),
+            status__in=[PenaltyStatus.OPEN, PenaltyStatus.APPEALED],
+        ).update(
             status=PenaltyStatus.EXEMPTED,
             decided_by=manager,
             decided_at=rb.decided_at,
