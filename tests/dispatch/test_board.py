@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Any
 
-import pytest
 import time_machine
 from django.test import Client
 
@@ -12,27 +11,9 @@ from doorstep.dispatch.models import DayPlan, HandoverItem, Leave, Shift, Territ
 from doorstep.dispatch.services import build_request, sign_for, suggest, unsigned_orders
 from doorstep.orders.actions import create_order, perform
 from doorstep.orders.models import WorkOrder
-from doorstep.org.models import Staff
 from tests.conftest import install_data, make_user, repair_data
 
 DAY = "2026-11-20"
-
-
-@pytest.fixture
-def crew(org: Any) -> Any:
-    """The GS branch with a depot, technicians at home positions, and a few orders with
-    positions (some booked for the day)."""
-    org.gs.depot_lat, org.gs.depot_lng = 30.319, 120.1415
-    org.gs.handover_times = ["08:00", "13:30"]
-    org.gs.save()
-    for username, lat, lng, skills in [
-        ("tech", 30.30, 120.14, ["broadband", "iptv"]),
-        ("other_tech", 30.34, 120.12, ["broadband"]),
-    ]:
-        Staff.objects.filter(user__username=username).update(
-            home_lat=lat, home_lng=lng, skills=skills
-        )
-    return org
 
 
 def order_at(org: Any, lat: float, lng: float, **kw: Any) -> WorkOrder:

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from doorstep.orders.models import WorkOrder
-from tests.dispatch.test_board import crew, order_at  # noqa: F401 - fixture
+from tests.dispatch.test_board import order_at
 from tests.web.browser import browser_page, login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_a_dispatcher_assigns_from_the_board_using_a_suggestion(
     live_server: Any, crew: Any
-) -> None:  # noqa: F811
+) -> None:
     order = order_at(crew, 30.31, 120.14)
     with browser_page() as page:
         login(page, live_server.url, "dispatcher", "pw-dispatcher")
