@@ -381,6 +381,35 @@ def _play(
     )
 
 
+def _dispatch_setup(org: dict[str, Any], users: dict[str, Any], now: datetime) -> None:
+    """包片 for every technician, the branches' hand-over times, and yesterday's hand-overs
+    signed for at 08:00 today (today's reports still wait, as on a real board)."""
+    from doorstep.dispatch.models import HandoverBatch, HandoverItem, Territory
+    from doorstep.dispatch.services import unsigned_orders
+
+    for region in REGIONS:
+        branch = org["branches"][region.branch_code]
+        branch.handover_times = ["08:00", "13:30"]
+        branch.save(update_fields=["handover_times"])
+        techs = [s for s in org["techs"] if s.branch_id == branch.pk]
+        for i, staff in enumerate(techs):
+            areas = [a.code for a in region.areas[i % len(region.areas) :: len(techs)]] or [
+                region.areas[i % len(region.areas)].code
+            ]
+            Territory.objects.get_or_create(
+                branch=branch,
+                technician=staff.user,
+                defaults={"name": f"{staff.name}包片", "area_codes": areas},
+            )
+        cutoff = timezone.localtime(now).replace(hour=8, minute=0, second=0, microsecond=0)
+        older = [o for o in unsigned_orders(branch) if o.reported_at < cutoff]
+        if older and cutoff < now:
+            batch = HandoverBatch.objects.create(
+                branch=branch, signed_by=users["dispatcher"], signed_at=cutoff
+            )
+            HandoverItem.objects.bulk_create([HandoverItem(batch=batch, order=o) for o in older])
+
+
 def load_demo(seed: int = 7, days: int = 3, reset: bool = False, customers: int = 300) -> str:
     existing = WorkOrder.objects.count()
     if existing and not reset:
@@ -414,6 +443,7 @@ def load_demo(seed: int = 7, days: int = 3, reset: bool = False, customers: int 
             made += 1
         if day == 0:
             break
+    _dispatch_setup(org, users, now)
     # Deadlines that passed while the demo's days were replayed: mark them as the worker would.
     from doorstep.worker import Worker
 
