@@ -105,6 +105,7 @@ def cmd_worker(ns: argparse.Namespace) -> int:
     from doorstep.worker import Worker
 
     worker = Worker(batch=ns.batch)
+    worker.install_signal_handlers()
     if ns.start_at:
         import time
 

@@ -55,9 +55,12 @@ class Worker:
 
     # -- the loop ---------------------------------------------------------------------------
 
-    def run(self, interval: float = 5.0, once: bool = False) -> None:
+    def install_signal_handlers(self) -> None:
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
+
+    def run(self, interval: float = 5.0, once: bool = False) -> None:
+        self.install_signal_handlers()
         while not self.stopping:
             found = self.tick()
             if once and not found:

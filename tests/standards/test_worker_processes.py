@@ -90,3 +90,21 @@ def test_two_worker_processes_do_each_warning_breach_and_escalation_once(org: An
     if connection.vendor == "postgresql":
         # SKIP LOCKED shared the work: both processes marked some of the breaches.
         assert len(workers) == 2, workers
+
+
+def test_sigterm_stops_the_worker_cleanly(org: Any) -> None:
+    import signal
+
+    env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "doorstep.settings"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "doorstep.cli", "worker", "--interval", "30"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    line = proc.stdout.readline().decode() if proc.stdout else ""
+    assert "doorstep worker" in line  # it is up and idle, sleeping between passes
+    began = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=20)
+    assert proc.returncode == 0 and time.monotonic() - began < 5
