@@ -10,7 +10,8 @@ from django.dispatch import receiver
 
 @receiver(post_migrate)
 def ensure_role_groups(sender: Any, **kwargs: Any) -> None:
-    if getattr(sender, "label", "") != "org":
+    # Once per Doorstep app: permissions of apps migrated after org exist only by then.
+    if not getattr(sender, "name", "").startswith("doorstep."):
         return
     from doorstep.org.roles import sync_role_groups
 
