@@ -94,7 +94,7 @@ def notify_customer(order: WorkOrder, event: OrderEvent) -> None:
     from doorstep.notifications.outbox import queue
     from doorstep.org.models import Staff
 
-    staff = Staff.objects.filter(user_id=event.actor_id).first()
+    staff = Staff.objects.filter(user_id=event.actor_id).first() if event.actor_id else None
     try:
         body = render_script(
             "unreachable_sms",

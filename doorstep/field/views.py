@@ -40,7 +40,7 @@ from doorstep.orders.choices import (
     SuspendReason,
 )
 from doorstep.orders.models import OrderEvent, WorkOrder
-from doorstep.orders.serializers import customer_dict
+from doorstep.orders.serializers import customer_dict, log_personal_view
 from doorstep.orders.states import TRANSITIONS, allowed_actions
 from doorstep.org.choices import CustomerGrade, Role
 from doorstep.org.models import Staff
@@ -472,6 +472,7 @@ def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
     required = list(evidence_rule.params.get("require", [])) if evidence_rule else []
     kit = _kit()
     booking_day = timezone.localtime(order.appointment_start or now, tz)
+    log_personal_view(user, order, "phone")
     ctx = {
         "order": order,
         "customer": customer_dict(order, user),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
 
@@ -24,7 +25,7 @@ from doorstep.orders.attachments import store_attachment
 from doorstep.orders.choices import Kind, Status
 from doorstep.orders.hooks import clocks_of
 from doorstep.orders.models import Attachment, WorkOrder
-from doorstep.orders.serializers import order_detail, order_summary
+from doorstep.orders.serializers import log_personal_view, order_detail, order_summary
 
 router = Router(tags=["orders"])
 
@@ -57,35 +58,44 @@ def _expected_version(request: HttpRequest) -> int | None:
 @router.post("/orders", response={201: dict, 200: dict}, summary="Register an order (intake)")
 def create(request: HttpRequest, payload: CreatePayload) -> tuple[int, dict[str, Any]]:
     user = request.user
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > 128:
-        raise InvalidInput({"Idempotency-Key": "Idempotency-Key 最长 128 个字符"})
-    body_hash = hashlib.sha256(request.body).hexdigest()
-    if key:
-        replay = _replay(user, key, body_hash)
-        if replay is not None:
-            return replay
-    if not key:
+
+    def run() -> tuple[int, dict[str, Any]]:
         order, event = create_order(user, payload)
         return 201, order_detail(order, user, events=[event], attachments=[])
+
+    return idempotent(request, request.body.decode(errors="replace"), run)
+
+
+def idempotent(
+    request: HttpRequest, fingerprint: str, run: Callable[[], tuple[int, dict[str, Any]]]
+) -> tuple[int, dict[str, Any]]:
+    """Answer a retried request (same Idempotency-Key, same request) as the first time: a phone
+    that lost the answer to an action it sent replays it without doing it twice."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        return run()
+    if len(key) > 128:
+        raise InvalidInput({"Idempotency-Key": "Idempotency-Key 最长 128 个字符"})
+    digest = hashlib.sha256(f"{request.path}\n{fingerprint}".encode()).hexdigest()
+    replay = _replay(request.user, key, digest)
+    if replay is not None:
+        return replay
     try:
         with transaction.atomic():
-            order, event = create_order(user, payload)
-            response = order_detail(order, user, events=[event], attachments=[])
+            status, body = run()
             IdempotencyRecord.objects.create(
-                user=user,  # type: ignore[misc]
+                user=request.user,  # type: ignore[misc]
                 key=key,
-                request_hash=body_hash,
-                status_code=201,
-                response=response,
+                request_hash=digest,
+                status_code=status,
+                response=body,
             )
     except IntegrityError:
-        # A concurrent request with the same key committed first: answer as it did.
-        replay = _replay(user, key, body_hash)
+        replay = _replay(request.user, key, digest)
         if replay is None:
             raise
         return replay
-    return 201, response
+    return status, body
 
 
 def _replay(user: Any, key: str, body_hash: str) -> tuple[int, dict[str, Any]] | None:
@@ -165,7 +175,9 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str,
 
 @router.get("/orders/{order_id}", response=dict, summary="One order with clocks and history")
 def get_order(request: HttpRequest, order_id: int) -> dict[str, Any]:
-    return order_detail(_get(request.user, order_id), request.user)
+    order = _get(request.user, order_id)
+    log_personal_view(request.user, order, "api")
+    return order_detail(order, request.user)
 
 
 @router.get("/orders/{order_id}/clocks", response=list[dict], summary="Clocks as of a time")
@@ -178,22 +190,25 @@ def get_clocks(
 def _action_endpoint(action: str) -> None:
     schema = PAYLOADS[action]
 
-    def endpoint(request: HttpRequest, order_id: int, payload: Any) -> dict[str, Any]:
-        perform(
-            order_id, action, request.user, payload, expected_version=_expected_version(request)
-        )
-        return order_detail(_get(request.user, order_id), request.user)
+    def endpoint(request: HttpRequest, order_id: int, payload: Any) -> tuple[int, dict[str, Any]]:
+        def run() -> tuple[int, dict[str, Any]]:
+            perform(
+                order_id, action, request.user, payload, expected_version=_expected_version(request)
+            )
+            return 200, order_detail(_get(request.user, order_id), request.user)
+
+        return idempotent(request, request.body.decode(errors="replace"), run)
 
     endpoint.__name__ = f"action_{action}"
     endpoint.__annotations__ = {
         "request": HttpRequest,
         "order_id": int,
         "payload": schema,
-        "return": dict[str, Any],
+        "return": tuple[int, dict[str, Any]],
     }
     router.post(
         f"/orders/{{order_id}}/actions/{action}",
-        response=dict,
+        response={200: dict},
         summary=f"Action: {action}",
         operation_id=f"order_action_{action}",
     )(endpoint)
@@ -225,23 +240,29 @@ def upload_attachment(
     occurred_at: Form[AwareDatetime | None] = None,
 ) -> tuple[int, dict[str, Any]]:
     _get(request.user, order_id)
-    att = store_attachment(
-        order_id,
-        request.user,
-        kind=kind,
-        data=file.read(),
-        filename=file.name or "upload",
-        down_mbps=down_mbps,
-        up_mbps=up_mbps,
-        occurred_at=occurred_at.isoformat() if occurred_at else None,
-    )
-    return 201, {
-        "id": att.pk,
-        "kind": att.kind,
-        "content_type": att.content_type,
-        "size": att.size,
-        "sha256": att.sha256,
-    }
+    data = file.read()
+    fingerprint = f"{kind}|{down_mbps}|{up_mbps}|{occurred_at}|{hashlib.sha256(data).hexdigest()}"
+
+    def run() -> tuple[int, dict[str, Any]]:
+        att = store_attachment(
+            order_id,
+            request.user,
+            kind=kind,
+            data=data,
+            filename=file.name or "upload",
+            down_mbps=down_mbps,
+            up_mbps=up_mbps,
+            occurred_at=occurred_at.isoformat() if occurred_at else None,
+        )
+        return 201, {
+            "id": att.pk,
+            "kind": att.kind,
+            "content_type": att.content_type,
+            "size": att.size,
+            "sha256": att.sha256,
+        }
+
+    return idempotent(request, fingerprint, run)
 
 
 @router.get("/orders/{order_id}/attachments/{attachment_id}", summary="Download evidence")

@@ -214,3 +214,19 @@ class OrderSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.branch_id} {self.day} #{self.last}"
+
+
+class PersonalDataView(models.Model):
+    """R22: who saw a customer's full phone number and address, on which order, when, where."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField()
+    via = models.CharField(max_length=16)  # api, web, phone
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["order", "at"], name="pdview_order_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.order_id} {self.at:%Y-%m-%d %H:%M}"

@@ -20,6 +20,15 @@ def mask_address(address: str) -> str:
     return address[:keep] + "****"
 
 
+def log_personal_view(user: Any, order: WorkOrder, via: str) -> None:
+    """R22: record that `user` was shown this customer's full phone number and address."""
+    from doorstep.core import clock
+    from doorstep.orders.models import PersonalDataView
+
+    if can_see_personal_data(user, order):
+        PersonalDataView.objects.create(user=user, order=order, at=clock.now(), via=via)
+
+
 def customer_dict(order: WorkOrder, user: Any) -> dict[str, Any]:
     c = order.customer
     full = can_see_personal_data(user, order)

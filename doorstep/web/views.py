@@ -24,7 +24,7 @@ from doorstep.orders.api import OrderFilters, filter_orders
 from doorstep.orders.choices import TERMINAL, Channel, FaultClass, Kind, Status
 from doorstep.orders.models import Attachment, WorkOrder
 from doorstep.orders.repeats import repeat_window_days
-from doorstep.orders.serializers import customer_dict
+from doorstep.orders.serializers import customer_dict, log_personal_view
 from doorstep.orders.states import TRANSITIONS, allowed_actions
 from doorstep.org.choices import CustomerGrade, Role
 from doorstep.org.models import Branch, Customer, Staff, roles_of
@@ -41,7 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if roles & {Role.OPERATOR} and not roles & {Role.DISPATCHER, Role.MANAGER}:
         return redirect("web:intake")
     if roles == {Role.TECHNICIAN}:
-        return redirect(f"/orders/?technician={request.user.get_username()}&open=true")
+        return redirect("field:my_day")
     return redirect("web:order_list")
 
 
@@ -344,7 +344,9 @@ def _render_order(
 
 @login_required
 def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
-    return _render_order(request, _visible_order(request, order_id))
+    order = _visible_order(request, order_id)
+    log_personal_view(request.user, order, "web")
+    return _render_order(request, order)
 
 
 @login_required

@@ -399,3 +399,28 @@ def test_a_photo_is_shrunk_and_keeps_its_capture_time_and_position(as_: Any) -> 
         assert max(stored.size) == 2048 and not stored.getexif().get_ifd(ExifTags.IFD.GPSInfo)
     assert att.captured_at.isoformat() == "2026-11-20T06:05:09+00:00"
     assert round(att.lat, 2) == 30.31 and round(att.lng, 2) == 120.14
+
+
+def test_an_action_replayed_with_its_idempotency_key_is_done_once(as_: Any) -> None:
+    oid = as_("operator").post("/orders", repair_data()).json()["id"]
+    as_("dispatcher").act(oid, "assign", {"technician": "tech"})
+    tech = as_("tech")
+    tech.act(oid, "accept")
+    first = tech.act(oid, "contact", {"outcome": "no_answer"}, **{"Idempotency-Key": "q-17"})
+    again = tech.act(oid, "contact", {"outcome": "no_answer"}, **{"Idempotency-Key": "q-17"})
+    assert first.status_code == again.status_code == 200
+    assert again.json()["version"] == first.json()["version"]
+    actions = [e["action"] for e in tech.get(f"/orders/{oid}").json()["history"]]
+    assert actions.count("contact") == 1
+    photo = png()
+    one = tech.client.post(
+        f"/api/v1/orders/{oid}/attachments",
+        {"kind": "photo", "file": _named(photo)},
+        headers={**tech.headers, "Idempotency-Key": "p-1"},
+    )
+    two = tech.client.post(
+        f"/api/v1/orders/{oid}/attachments",
+        {"kind": "photo", "file": _named(photo)},
+        headers={**tech.headers, "Idempotency-Key": "p-1"},
+    )
+    assert one.status_code == two.status_code == 201 and one.json()["id"] == two.json()["id"]

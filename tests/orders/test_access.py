@@ -78,3 +78,18 @@ def test_a_role_taken_away_is_gone_at_once(org: Any, two_orders: Any) -> None:
     Group.objects.get(name="quality").user_set.add(fresh)
     again = type(user).objects.get(pk=user.pk)
     assert roles_of(again) == {"quality"}
+
+
+def test_each_view_of_full_personal_data_is_logged(org: Any, two_orders: Any) -> None:
+    from django.test import Client
+
+    from doorstep.orders.models import PersonalDataView
+
+    gs, _ = two_orders
+    c = Client()
+    c.login(username="tech", password="pw-tech")
+    assert c.get(f"/orders/{gs.pk}/").status_code == 200
+    c.login(username="operator", password="pw-operator")
+    c.get(f"/orders/{gs.pk}/")
+    views = list(PersonalDataView.objects.filter(order=gs).values_list("user__username", "via"))
+    assert sorted(views) == [("operator", "web"), ("tech", "web")]

@@ -41,9 +41,22 @@ def browser_page(viewport: dict[str, int] = DESKTOP) -> Iterator[Any]:
     need_chromium()
     # Playwright's sync API runs an event loop in this thread; Django's ORM then refuses to
     # run here unless told the test knows what it is doing.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
+    try:
+        with _playwright_page(sync_playwright, viewport) as page:
+            yield page
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@contextmanager
+def _playwright_page(sync_playwright: Any, viewport: dict[str, int]) -> Iterator[Any]:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         context = browser.new_context(
