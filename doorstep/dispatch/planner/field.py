@@ -1,8 +1,7 @@
-"""Field-service benchmark: a seeded day in the demo city, and the by-hand greedy baseline.
+"""Field-service benchmark: a seeded, reproducible busy day in the demo city, and its scoring.
 
-The greedy baseline is how a dispatcher assigns without a planner: take orders in deadline order
-and give each to the nearest qualified technician who can still fit it. Both the planner and the
-greedy are scored by :func:`evaluate`, on the same clock and the same hard rules.
+The planner and the by-hand greedy baseline (greedy.py) are scored by :func:`evaluate` on the
+same clock and the same hard rules.
 
 "Late" is counted against the booked window's *start*: that is the appointment the customer
 waits for (the arrival clock), even though a start anywhere in the window is allowed.
@@ -12,14 +11,13 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 from doorstep.core.city import REGIONS, Area, Region
 
-from .model import Job, Plan, PlanRequest, Route, Technician, Unassigned, can_do
-from .greedy import greedy_baseline
-from .travel import Point, StraightLineTravel, TravelModel, UnitTravel
+from .model import Job, Plan, PlanRequest, Technician
+from .travel import Point, StraightLineTravel, TravelModel
 
 CST = timezone(timedelta(hours=8), "CST")  # China has one zone and no DST
 SKILLS = ("broadband", "iptv", "fixed_line", "fiber_splice", "appliance")
@@ -200,9 +198,7 @@ def evaluate(plan: Plan) -> Score:
     late = sum(1 for v in plan.visits() if v.minutes_after_window_start > 1 / 60)
     breached = sum(1 for v in plan.visits() if v.deadline_breached)
     breached += sum(
-        1
-        for u in plan.unassigned
-        if (dl := jobs[u.job_id].deadline) is not None and dl <= horizon
+        1 for u in plan.unassigned if (dl := jobs[u.job_id].deadline) is not None and dl <= horizon
     )
     return Score(
         travel_km=plan.travel_km,

@@ -14,6 +14,7 @@ from .model import Job, Plan, PlanRequest, Route, Technician, Unassigned, can_do
 from .schedule import Clock, LunchStop, Stop, build_route, soft_cost, time_stops, unit_travel_for
 from .travel import Point, TravelModel, UnitTravel
 
+
 @dataclass
 class _Day:
     tech: Technician
@@ -104,5 +105,3 @@ def _fit(
                 return stops[:-1], False
             return stops, lunch
     return None
-
-

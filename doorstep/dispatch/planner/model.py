@@ -125,6 +125,8 @@ class CostSettings:
     """
 
     unassigned_km: Mapping[str, float] = field(default_factory=lambda: _grades(60.0, 200.0))
+    # A booked appointment left out breaks a promise and must be rebooked: far dearer.
+    unassigned_booked_km: Mapping[str, float] = field(default_factory=lambda: _grades(200.0, 500.0))
     late_fixed_km: Mapping[str, float] = field(default_factory=lambda: _grades(4.0, 12.0))
     late_km_per_minute: Mapping[str, float] = field(default_factory=lambda: _grades(0.1, 0.3))
     breach_fixed_km: Mapping[str, float] = field(default_factory=lambda: _grades(15.0, 45.0))
@@ -139,6 +141,7 @@ class CostSettings:
         zero = _grades(0.0, 0.0)
         return cls(
             unassigned_km=_grades(1e6, 1e6),
+            unassigned_booked_km=_grades(1e6, 1e6),
             late_fixed_km=zero,
             late_km_per_minute=zero,
             breach_fixed_km=zero,
@@ -191,19 +194,28 @@ class PlanRequest:
 
     def unplanned_cost(self, job: Job) -> float:
         """What leaving ``job`` out of today costs: its penalty plus the breach that follows."""
-        cost = self.costs.unassigned_km[job.grade]
+        table = self.costs.unassigned_booked_km if job.booked else self.costs.unassigned_km
+        cost = table[job.grade]
         horizon = max((t.shift_end for t in self.technicians), default=self.day_start)
         if job.deadline is not None and job.deadline <= horizon:
             cost += self.costs.breach_fixed_km[job.grade]
         return cost
 
     def lunch_due(self, tech: Technician) -> bool:
-        """Lunch is owed if its window overlaps the part of the shift still ahead."""
+        """Lunch is owed if a whole lunch fits in its window within what is left of the shift."""
+        span = self.lunch_span(tech)
+        return span is not None
+
+    def lunch_span(self, tech: Technician) -> tuple[datetime, datetime] | None:
+        """Earliest lunch start and latest lunch end still possible, or None if none fits."""
         if not tech.has_lunch:
-            return False
+            return None
         assert tech.lunch_start is not None and tech.lunch_end is not None
-        latest_start = tech.lunch_end - timedelta(minutes=tech.lunch_minutes)
-        return latest_start >= self.available_from(tech) and tech.lunch_start < tech.shift_end
+        earliest = max(tech.lunch_start, self.available_from(tech))
+        latest = min(tech.lunch_end, tech.shift_end)
+        if earliest + timedelta(minutes=tech.lunch_minutes) > latest:
+            return None
+        return earliest, latest
 
 
 @dataclass(frozen=True)
@@ -270,9 +282,8 @@ class Route:
         lines = [f"{self.technician}: leaves {hm(self.depart)}"]
         for s in self.stops():
             if isinstance(s, LunchBreak):
-                lines.append(
-                    f"  {hm(s.start)}-{hm(s.end)} lunch ({s.travel_km_from_prev:.1f} km to get there)"
-                )
+                km = s.travel_km_from_prev
+                lines.append(f"  {hm(s.start)}-{hm(s.end)} lunch ({km:.1f} km to get there)")
                 continue
             window = (
                 "any time" if s.window_start is None else f"{hm(s.window_start)}-{hm(s.window_end)}"
@@ -385,8 +396,10 @@ class Plan:
                     else:
                         assert tech.lunch_start is not None and tech.lunch_end is not None
                         if stop.start < tech.lunch_start - tol or stop.end > tech.lunch_end + tol:
-                            out.append(f"{where}: lunch {stop.start:%H:%M}-{stop.end:%H:%M} "
-                                       "outside its window")
+                            out.append(
+                                f"{where}: lunch {stop.start:%H:%M}-{stop.end:%H:%M} "
+                                "outside its window"
+                            )
                         if stop.end - stop.start < timedelta(minutes=tech.lunch_minutes) - tol:
                             out.append(f"{where}: lunch shorter than {tech.lunch_minutes} min")
                     clock, pos = stop.end, stop.point
@@ -452,7 +465,8 @@ class MovedVisit:
 
 
 def moved_visits(old: Plan, new: Plan, threshold_minutes: float = 15.0) -> list[MovedVisit]:
-    """Visits of ``old`` whose start moved more than ``threshold_minutes`` in ``new``, or that
+    """Customers to tell: visits of ``old`` whose start moved more than ``threshold_minutes``
+    in ``new``, that changed technician (a different person will call and come), or that
     ``new`` no longer plans. Jobs absent from ``new`` altogether (done, cancelled) are skipped.
     """
     new_jobs = {j.id for j in new.request.jobs}
@@ -463,6 +477,9 @@ def moved_visits(old: Plan, new: Plan, threshold_minutes: float = 15.0) -> list[
         nv = new.visit(v.job_id)
         if nv is None:
             out.append(MovedVisit(v.job_id, v.start, None, v.technician, None))
-        elif abs((nv.start - v.start).total_seconds()) > threshold_minutes * 60:
+        elif (
+            abs((nv.start - v.start).total_seconds()) > threshold_minutes * 60
+            or nv.technician != v.technician
+        ):
             out.append(MovedVisit(v.job_id, v.start, nv.start, v.technician, nv.technician))
     return out

@@ -89,10 +89,13 @@ def time_stops(
     travel: list[int] = []
     for s in stops:
         if isinstance(s, LunchStop):
-            assert tech.lunch_start is not None and tech.lunch_end is not None
-            early = clock.units(tech.lunch_start)
+            span = request.lunch_span(tech)
+            if span is None:
+                ok = False  # a lunch nobody owes cannot be scheduled
+                span = (request.available_from(tech), request.available_from(tech))
+            early = clock.units(span[0])
             service = clock.minutes_units(tech.lunch_minutes)
-            late = clock.units(tech.lunch_end) - service
+            late = clock.units(span[1]) - service
             point = s.point
         else:
             early = clock.units(s.window_start) if s.window_start is not None else 0
@@ -199,7 +202,9 @@ def build_route(
     )
 
 
-def soft_cost(request: PlanRequest, routes: Sequence[Route], unassigned_ids: Sequence[str]) -> float:
+def soft_cost(
+    request: PlanRequest, routes: Sequence[Route], unassigned_ids: Sequence[str]
+) -> float:
     """The plan's true objective (km-equivalent): travel, lateness, breaches, unplanned jobs.
 
     Evaluated exactly (not the solver's stepped approximation), so plans from different solvers

@@ -1,46 +1,46 @@
 """Plan a day with PyVRP: jobs, technicians, skills, shifts, lunch, soft deadlines.
 
-How the field rules map onto PyVRP 0.14 (which knows none of them by name):
+How the field rules map onto PyVRP 0.14, which knows none of them by name:
 
 * Shift: each technician is a vehicle type (``num_available=1``) with ``tw_early``/``tw_late`` =
   shift start/end and start/end depots at their own positions. Identical technicians without
   lunch (e.g. Solomon's fleet) share one vehicle type, which is what PyVRP is tuned for.
-* Skills (and fixed technician, branch, and "cannot reach it in time"): each vehicle type gets
-  a routing profile whose distance *and* duration to and from every job it may not do are
-  ``MAX_VALUE``, the mechanism PyVRP's own reader uses for VRPLIB "allowed clients". The
-  duration makes any such visit time-warp, i.e. infeasible, not merely costly; the planner also
-  re-checks with :meth:`Plan.violations`. Limit: one profile per distinct technician, so memory
-  grows as technicians x locations^2 (25 x 450^2 is ~80 MB of int64).
-* Booked window: hard client time window on the *start* of work.
-* Soft lateness (start after the window start) and soft deadlines: PyVRP has only hard windows,
-  so each such job becomes a mutually exclusive client group of copies at the same place, one
-  per price tier: copy k may start up to breakpoint k and earns ``prize = unplanned penalty -
-  cost of tier k``. The solver picks at most one copy, so it pays the tier's cost exactly when
-  the job starts in that tier. Limits: cost is stepped (each tier charged at its midpoint),
-  and each copy adds a client (2-4 per job), which slows the search.
-* Unassigned: ``required=False`` with a prize = penalty by grade (plus the breach the job then
-  suffers if its deadline falls today).
-* Lunch: per technician, a group of optional "lunch" clients, one at each lunch spot (area
-  centres, the start position), reachable only through that technician's profile, window =
-  lunch window minus its length, service = its length; the group is required, so exactly one
-  lunch is taken. Limit: lunch happens at a listed spot (a small detour), not wherever the
-  technician happens to be.
+* Skills (also fixed technician, branch, capacity, and "cannot reach it in time"): each vehicle
+  type gets a routing profile in which the distance *and* duration to and from every job it may
+  not do are prohibitive (``FORBIDDEN``), the way PyVRP's own reader encodes VRPLIB "allowed
+  clients". The duration makes such a visit time-warp, i.e. infeasible rather than merely dear.
+  Limit: one profile per distinct technician, so memory grows as technicians x locations^2
+  (25 x 450^2 is ~80 MB). Every returned route is re-timed, repaired if the solver found nothing
+  feasible in time (jobs dropped, never rules broken), and :meth:`Plan.violations` re-checks.
+* Booked window: a hard client time window on the *start* of work.
+* Soft lateness (starting after the window start) and soft deadlines: PyVRP has only hard
+  windows, so such a job becomes a mutually exclusive client group of copies at one location,
+  one per price tier: copy k may start until breakpoint k and earns ``prize = unplanned cost -
+  cost of tier k``. The solver visits at most one copy, so it pays a tier's cost exactly when
+  the job starts in that tier. Limits: the cost is stepped (each tier charged at its midpoint,
+  fixed parts exact), and each copy is one more client (2-4 per job), which slows the search.
+* Unassigned: ``required=False`` with prize = penalty by grade (dearer for booked appointments),
+  plus the breach the job then suffers if its deadline falls within the day.
+* Lunch: per technician, a required group of "lunch" clients, one per lunch spot (area centres,
+  home), reachable only through that technician's profile; window = lunch window less its
+  length, service = its length. Limit: lunch is taken at a listed spot, a small detour, not
+  wherever the technician happens to be.
 
-The ProblemData is built directly from numpy matrices rather than with ``pyvrp.Model`` edge by
-edge: per-profile matrices would be millions of Python ``Edge`` objects.
+ProblemData is built directly from numpy matrices rather than with ``pyvrp.Model`` edge by edge:
+per-profile matrices would be millions of Python ``Edge`` objects.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
 import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pyvrp
 from pyvrp import ActivityType, Client, ClientGroup, Depot, Location, ProblemData, VehicleType
-FORBIDDEN = 10**9
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxRuntime
 
@@ -60,6 +60,11 @@ from .model import (
 from .schedule import INF, Clock, LunchStop, Stop, build_route, soft_cost, time_stops
 from .schedule import unit_travel_for as _unit_travel
 from .travel import Point, UnitTravel
+
+# Distance and duration of an edge a technician may not use. Far beyond any day (so it always
+# time-warps) yet far below PyVRP's MAX_VALUE (2**44): with MAX_VALUE, PyVRP's penalised costs
+# overflow int64 and its local search was seen to loop forever on a 200-job day.
+FORBIDDEN = 10**9
 
 
 @dataclass(frozen=True)
@@ -216,8 +221,8 @@ def build(request: PlanRequest) -> Built:
     big_capacity = sum(j.demand for j in jobs) + 1
 
     profile_key: dict[tuple[object, ...], int] = {}
-    dist_mats: list[np.ndarray] = []
-    dur_mats: list[np.ndarray] = []
+    dist_mats: list[Any] = []  # PyVRP's stubs type these oddly; they are int64 matrices
+    dur_mats: list[Any] = []
     vehicle_types: list[VehicleType] = []
     type_techs: list[list[Technician]] = []
     for members in groups_by_key.values():
@@ -305,31 +310,62 @@ def build(request: PlanRequest) -> Built:
         ref = _Ref(job, None, job.point)
         if len(tiers) == 1:
             prize = 0 if job.required else max(1, round((penalty - tiers[0][1]) * du))
-            add_client(job_loc[job.id], ref, service, early, tiers[0][0], prize, job.required,
-                       None, job.demand, job.id)
+            add_client(
+                loc=job_loc[job.id],
+                ref=ref,
+                service=service,
+                early=early,
+                late=tiers[0][0],
+                prize=prize,
+                required=job.required,
+                group=None,
+                demand=job.demand,
+                name=job.id,
+            )
             continue
         groups.append(ClientGroup(required=job.required, name=job.id))
         gi = len(groups) - 1
         top = max(penalty, max(c for _, c in tiers) + 1.0)
         for k, (bound, cost) in enumerate(tiers):
-            add_client(job_loc[job.id], ref, service, early, bound, round((top - cost) * du),
-                       False, gi, job.demand, f"{job.id}#{k}")
+            add_client(
+                loc=job_loc[job.id],
+                ref=ref,
+                service=service,
+                early=early,
+                late=bound,
+                prize=round((top - cost) * du),
+                required=False,
+                group=gi,
+                demand=job.demand,
+                name=f"{job.id}#{k}",
+            )
 
     for tech in techs:
         if tech.username not in lunch_locs:
             continue
-        assert tech.lunch_start is not None and tech.lunch_end is not None
+        span = request.lunch_span(tech)
+        assert span is not None
         service = clock.minutes_units(tech.lunch_minutes)
-        early = max(clock.units(tech.lunch_start), clock.units(request.available_from(tech)))
-        late = max(early, clock.units(tech.lunch_end) - service)
+        early = clock.units(span[0])
+        late = max(early, clock.units(span[1]) - service)
         locs = lunch_locs[tech.username]
-        gi = None
+        lunch_group: int | None = None
         if len(locs) > 1:
             groups.append(ClientGroup(required=True, name=f"lunch:{tech.username}"))
-            gi = len(groups) - 1
+            lunch_group = len(groups) - 1
         for loc in locs:
-            add_client(loc, _Ref(None, tech, points[loc]), service, early, late, 0, gi is None,
-                       gi, 0, f"lunch:{tech.username}")
+            add_client(
+                loc=loc,
+                ref=_Ref(None, tech, points[loc]),
+                service=service,
+                early=early,
+                late=late,
+                prize=0,
+                required=lunch_group is None,
+                group=lunch_group,
+                demand=0,
+                name=f"lunch:{tech.username}",
+            )
 
     data = ProblemData(
         locations=[Location(x=p[1], y=p[0]) for p in points],
@@ -344,6 +380,41 @@ def build(request: PlanRequest) -> Built:
     return Built(
         request, data, refs, type_techs, excluded, clock, ut, job_clients, lunch_clients, tech_type
     )
+
+
+def _repair(built: Built, tech: Technician, stops: list[Stop]) -> list[Stop]:
+    """Make a route obey every hard rule by dropping jobs, should the solver return an
+    infeasible one (it does when it found nothing feasible in time). Feasible routes pass
+    through unchanged; a route that cannot be saved becomes empty.
+    """
+    request, clock, ut = built.request, built.clock, built.ut
+
+    def ok(seq: list[Stop]) -> bool:
+        load = sum(s.demand for s in seq if isinstance(s, Job))
+        if tech.capacity is not None and load > tech.capacity:
+            return False
+        if request.lunch_due(tech) and not any(isinstance(s, LunchStop) for s in seq):
+            return False
+        return time_stops(request, clock, ut, tech, seq).ok
+
+    if ok(stops):
+        return stops
+    due = request.lunch_due(tech)
+    lunch = next((s for s in stops if isinstance(s, LunchStop)), None) if due else None
+    if due and lunch is None:
+        return []
+    # Keep jobs in the solver's order while the route, with lunch still to come, stays valid.
+    tail: list[Stop] = [lunch] if lunch is not None else []
+    kept: list[Stop] = []
+    for s in stops:
+        if isinstance(s, LunchStop):
+            if s is lunch:
+                kept.append(s)
+                tail = []
+            continue
+        if ok([*kept, s, *tail]):
+            kept.append(s)
+    return kept if ok(kept) else []
 
 
 def plan_to_solution(built: Built, plan: Plan) -> pyvrp.Solution:
@@ -403,6 +474,7 @@ def solution_to_plan(built: Built, solution: pyvrp.Solution, solver: str = "pyvr
                 continue
             ref = built.refs[act.idx]
             stops.append(ref.job if ref.job is not None else LunchStop(ref.point))
+        stops = _repair(built, tech, stops)
         if not any(isinstance(s, Job) for s in stops):
             continue  # an idle technician: nothing to dispatch
         by_tech[tech.username] = build_route(request, built.clock, built.ut, tech, stops)
@@ -510,9 +582,7 @@ def split(request: PlanRequest) -> tuple[list[PlanRequest], list[Unassigned]]:
         part_jobs = tuple(
             j for j in request.jobs if j.id in job_owner and root(job_owner[j.id]) == here
         )
-        parts.append(
-            replace(request, jobs=part_jobs, technicians=tuple(techs[i] for i in members))
-        )
+        parts.append(replace(request, jobs=part_jobs, technicians=tuple(techs[i] for i in members)))
     return parts, orphans
 
 

@@ -35,7 +35,9 @@ class TravelModel(Protocol):
 
     def km_matrix(self, points: Sequence[Point]) -> FloatMatrix: ...
 
-    def minutes_matrix(self, points: Sequence[Point], region_type: str = "urban") -> FloatMatrix: ...
+    def minutes_matrix(
+        self, points: Sequence[Point], region_type: str = "urban"
+    ) -> FloatMatrix: ...
 
 
 def haversine_matrix(points: Sequence[Point]) -> FloatMatrix:
