@@ -152,3 +152,17 @@ def walk_to(order_id: int, org: Org, target: str, now: datetime | None = None) -
         if state == target:
             return
     raise AssertionError(f"walk_to cannot reach {target}")
+
+
+def bearer(username: str) -> dict[str, str]:
+    """Authorization header for a persona (password "pw-<username>")."""
+    import json
+
+    from django.test import Client
+
+    resp = Client().post(
+        "/api/v1/auth/token",
+        data=json.dumps({"username": username, "password": "pw-" + username}),
+        content_type="application/json",
+    )
+    return {"Authorization": f"Bearer {resp.json()['token']}"}

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from doorstep.orders.actions import create_order, perform
-from tests.conftest import repair_data
+from tests.conftest import bearer, repair_data
 
 
 def test_every_model_change_has_its_migration(db: Any) -> None:
@@ -48,15 +48,6 @@ def test_the_deploy_checks_pass_with_production_settings(tmp_path: Any) -> None:
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def _token(c: Client, username: str) -> dict[str, str]:
-    t = c.post(
-        "/api/v1/auth/token",
-        data=json.dumps({"username": username, "password": "pw-" + username}),
-        content_type="application/json",
-    ).json()["token"]
-    return {"Authorization": f"Bearer {t}"}
-
-
 @pytest.mark.parametrize("count", [3, 30])
 def test_the_order_list_costs_the_same_queries_for_3_or_30_orders(
     org: Any, count: int, django_assert_max_num_queries: Any
@@ -65,7 +56,7 @@ def test_the_order_list_costs_the_same_queries_for_3_or_30_orders(
         order, _ = create_order(org.operator, repair_data())
         perform(order.pk, "assign", org.dispatcher, {"technician": "tech"})
     c = Client()
-    h = _token(c, "dispatcher")
+    h = bearer("dispatcher")
     with django_assert_max_num_queries(6):
         assert c.get("/api/v1/orders", {"page_size": 50}, headers=h).status_code == 200
     assert c.login(username="dispatcher", password="pw-dispatcher")
@@ -77,7 +68,7 @@ def test_intake_over_the_api_stays_within_its_query_budget(
     org: Any, django_assert_max_num_queries: Any
 ) -> None:
     c = Client()
-    h = _token(c, "operator")
+    h = bearer("operator")
     body = json.dumps(repair_data())
     # The first call also stamps the token's last use and loads the policy cache.
     assert (

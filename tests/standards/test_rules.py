@@ -27,7 +27,7 @@ from doorstep.standards.models import (
     ReportBack,
 )
 from doorstep.worker import Worker
-from tests.conftest import install_data, repair_data
+from tests.conftest import bearer, install_data, repair_data
 from tests.standards.conftest import clock, do, fault_at
 
 D = "2026-11-20"
@@ -115,12 +115,7 @@ def test_the_clocks_endpoint_answers_as_of_any_time(org: Any, at: Any) -> None:
     order = assigned(org, at)
     do(at, f"{D} 09:50", order, "contact", org.tech, {"outcome": "reached"})
     c = Client()
-    token = c.post(
-        "/api/v1/auth/token",
-        data=json.dumps({"username": "dispatcher", "password": "pw-dispatcher"}),
-        content_type="application/json",
-    ).json()["token"]
-    h = {"Authorization": f"Bearer {token}"}
+    h = bearer("dispatcher")
 
     def as_of(when: str) -> dict[str, Any]:
         rows = c.get(f"/api/v1/orders/{order.pk}/clocks", {"at": when}, headers=h).json()
@@ -432,22 +427,12 @@ def test_r20_a_complaint_to_the_hotline_costs_100(org: Any, at: Any) -> None:
     assert (p.amount, p.technician) == (Decimal("100"), org.tech)
 
 
-def token(username: str) -> dict[str, str]:
-    c = Client()
-    t = c.post(
-        "/api/v1/auth/token",
-        data=json.dumps({"username": username, "password": "pw-" + username}),
-        content_type="application/json",
-    ).json()["token"]
-    return {"Authorization": f"Bearer {t}"}
-
-
 def test_a_technician_appeals_and_a_manager_decides_over_the_api(org: Any, at: Any) -> None:
     order = assigned(org, at)
     do(at, f"{D} 09:50", order, "contact", org.tech, {"outcome": "reached"})
     c = Client()
     listed = c.get(
-        "/api/v1/penalties", {"technician": "tech", "order": order.pk}, headers=token("tech")
+        "/api/v1/penalties", {"technician": "tech", "order": order.pk}, headers=bearer("tech")
     ).json()
     (entry,) = listed["results"]
     assert (entry["rule"], entry["amount"], entry["status"], entry["technician"]) == (
@@ -456,14 +441,14 @@ def test_a_technician_appeals_and_a_manager_decides_over_the_api(org: Any, at: A
         "open",
         "tech",
     )
-    assert c.get("/api/v1/penalties", headers=token("other_tech")).json()["count"] == 0
+    assert c.get("/api/v1/penalties", headers=bearer("other_tech")).json()["count"] == 0
     url = f"/api/v1/penalties/{entry['id']}"
     assert (
         c.post(
             f"{url}/appeal",
             data=json.dumps({"reason": "x"}),
             content_type="application/json",
-            headers=token("other_tech"),
+            headers=bearer("other_tech"),
         ).status_code
         == 404
     )
@@ -471,7 +456,7 @@ def test_a_technician_appeals_and_a_manager_decides_over_the_api(org: Any, at: A
         f"{url}/appeal",
         data=json.dumps({"reason": "客户电话停机，已有截图"}),
         content_type="application/json",
-        headers=token("tech"),
+        headers=bearer("tech"),
     )
     assert ok.json()["status"] == "appealed"
     assert (
@@ -479,7 +464,7 @@ def test_a_technician_appeals_and_a_manager_decides_over_the_api(org: Any, at: A
             f"{url}/decide",
             data=json.dumps({"uphold": False}),
             content_type="application/json",
-            headers=token("tech"),
+            headers=bearer("tech"),
         ).status_code
         == 403
     )
@@ -487,7 +472,7 @@ def test_a_technician_appeals_and_a_manager_decides_over_the_api(org: Any, at: A
         f"{url}/decide",
         data=json.dumps({"uphold": False, "note": "情况属实"}),
         content_type="application/json",
-        headers=token("manager"),
+        headers=bearer("manager"),
     )
     assert done.json()["status"] == "exempted"
 

@@ -95,7 +95,11 @@ def test_two_worker_processes_do_each_warning_breach_and_escalation_once(org: An
 def test_sigterm_stops_the_worker_cleanly(org: Any) -> None:
     import signal
 
-    env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "doorstep.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "doorstep.settings",
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "doorstep.cli", "worker", "--interval", "30"],
         env=env,
