@@ -223,7 +223,8 @@ def on_event(order: WorkOrder, event: OrderEvent) -> None:
             new.append(start_clock(order, ClockName.INSTALL, order.reported_at))
         # One INSERT: intake is the hottest write path. A report registered after its deadline
         # (taken on paper) has next_check_at in the past and the worker marks it at once.
-        Clock.objects.bulk_create([c for c in new if c is not None])
+        # Kept on the order so the intake answer shows them without reading them back.
+        order._fresh_clocks = Clock.objects.bulk_create([c for c in new if c is not None])  # type: ignore[attr-defined]
         return
     if action == Action.ASSIGN:
         for c in open_clocks(order):
@@ -352,7 +353,14 @@ def state_at(clock: Clock, order: WorkOrder, at: datetime) -> dict[str, Any] | N
 def clocks_as_of(order: WorkOrder, at: datetime | None = None) -> list[dict[str, Any]]:
     moment = at or app_clock.now()
     out = []
-    for c in Clock.objects.filter(order=order).order_by("id"):
+    # One use only: after that the order's clocks may have moved on.
+    fresh = order.__dict__.pop("_fresh_clocks", None)
+    rows = (
+        fresh
+        if fresh is not None and at is None
+        else Clock.objects.filter(order=order).order_by("id")
+    )
+    for c in rows:
         c.order = order
         state = state_at(c, order, moment)
         if state is not None:

@@ -424,3 +424,24 @@ def test_an_action_replayed_with_its_idempotency_key_is_done_once(as_: Any) -> N
         headers={**tech.headers, "Idempotency-Key": "p-1"},
     )
     assert one.status_code == two.status_code == 201 and one.json()["id"] == two.json()["id"]
+
+
+def test_a_token_is_remembered_for_a_few_seconds_and_then_read_again(
+    as_: Any, settings: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from doorstep.api.auth import clear_token_cache
+
+    settings.DOORSTEP_TOKEN_CACHE_SECONDS = 10
+    clear_token_cache()
+    api = as_("operator")
+    assert api.get("/orders").status_code == 200
+    with CaptureQueriesContext(connection) as q:
+        assert api.get("/orders").status_code == 200
+    assert not any("api_apitoken" in x["sql"] for x in q.captured_queries)
+    settings.DOORSTEP_TOKEN_CACHE_SECONDS = 0
+    ApiToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert api.get("/orders").status_code == 401
+    clear_token_cache()
