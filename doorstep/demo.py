@@ -223,6 +223,16 @@ class _Story:
         return True
 
 
+def _working_hours(start: datetime, rng: random.Random) -> datetime:
+    """Customers book between 08:00 and 19:00 local time."""
+    local = timezone.localtime(start)
+    if local.hour < 8:
+        local = local.replace(hour=rng.randint(8, 11))
+    elif local.hour >= 19:
+        local = (local + timedelta(days=1)).replace(hour=rng.randint(9, 11))
+    return local
+
+
 def _play(
     story: _Story,
     users: dict[str, Any],
@@ -295,7 +305,9 @@ def _play(
         return
     if target == Status.ACCEPTED:
         return
-    start = (t + timedelta(hours=rng.randint(1, 5))).replace(minute=0, second=0, microsecond=0)
+    start = _working_hours(
+        (t + timedelta(hours=rng.randint(1, 5))).replace(minute=0, second=0, microsecond=0), rng
+    )
     if not story.at(
         t + step(1, 5),
         perform,
