@@ -151,7 +151,8 @@ DOORSTEP_COMPANY = env("DOORSTEP_COMPANY", "中国电信")
 # Which pre-departure kit checklist crews confirm (R24): a code from field/data/kit_checklists.json.
 DOORSTEP_KIT_CHECKLIST = env("DOORSTEP_KIT_CHECKLIST", "")
 DOORSTEP_BENCH_ENDPOINTS = envbool("DOORSTEP_BENCH_ENDPOINTS", False)
-DOORSTEP_RATE_LIMIT_PER_MINUTE = envint("DOORSTEP_RATE_LIMIT_PER_MINUTE", 0)  # 0 = off
+# Failed password attempts for one username from one address per minute before 429.
+DOORSTEP_LOGIN_ATTEMPTS_PER_MINUTE = envint("DOORSTEP_LOGIN_ATTEMPTS_PER_MINUTE", 10)
 
 LOGGING = {
     "version": 1,

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.cache import cache
 from django.http import HttpRequest
 from ninja import NinjaAPI, Schema
 from pydantic import Field
@@ -39,11 +41,27 @@ class Unauthorized(DoorstepError):
     code = "unauthorized"
 
 
+class TooManyRequests(DoorstepError):
+    status = 429
+    code = "too_many_requests"
+
+
+def _attempts_key(request: HttpRequest, username: str) -> str:
+    return f"token-attempts:{request.META.get('REMOTE_ADDR', '')}:{username.lower()}"
+
+
 @api.post("/auth/token", auth=None, response={200: TokenOut}, tags=["auth"])
 def issue_token(request: HttpRequest, body: TokenIn) -> dict[str, Any]:
+    key = _attempts_key(request, body.username)
+    limit = settings.DOORSTEP_LOGIN_ATTEMPTS_PER_MINUTE
+    if limit and cache.get(key, 0) >= limit:
+        raise TooManyRequests("尝试次数过多，请一分钟后再试")
     user = authenticate(request, username=body.username, password=body.password)
     if user is None or not user.is_active:
+        cache.add(key, 0, 60)
+        cache.incr(key)
         raise Unauthorized("用户名或密码错误")
+    cache.delete(key)
     token, raw = ApiToken.issue(user)
     return {"token": raw, "expires_at": token.expires_at.isoformat()}
 

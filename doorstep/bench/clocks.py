@@ -162,7 +162,9 @@ def main(argv: list[str]) -> int:
         f"(partial index clock_due used: {result['index_used']})"
     )
     print(f"  ratio        : {result['ratio']}×")
-    print(f"  of which the claim (SELECT … FOR UPDATE SKIP LOCKED, same index): "
-          f"{result['find_s'] * 1000:.1f} ms = {result['find_s'] / result['baseline_s']:.1f}× the count; "
-          "the rest is writing the breaches and ledger entries")
+    print(
+        f"  of which the claim (SELECT … FOR UPDATE SKIP LOCKED, same index): "
+        f"{result['find_s'] * 1000:.1f} ms = {result['find_s'] / result['baseline_s']:.1f}× the count; "
+        "the rest is writing the breaches and ledger entries"
+    )
     return 0

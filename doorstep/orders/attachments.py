@@ -18,7 +18,8 @@ from doorstep.orders.choices import AttachmentKind
 from doorstep.orders.models import Attachment
 
 IMAGE_KINDS = {AttachmentKind.PHOTO, AttachmentKind.SPEED_TEST, AttachmentKind.SIGNATURE}
-IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# MPO is how Pillow names the multi-picture JPEGs many phone cameras write.
+IMAGE_TYPES = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 DOCUMENT_TYPES = {b"%PDF": "application/pdf"}
 
 
@@ -38,6 +39,8 @@ def _sniff(kind: str, data: bytes) -> str:
                 fmt = img.format or ""
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             raise InvalidInput({"file": "不是有效的图片 (JPEG / PNG / WEBP)"}) from None
+        except Image.DecompressionBombError:
+            raise InvalidInput({"file": "图片尺寸过大"}) from None
         if fmt not in IMAGE_TYPES:
             raise InvalidInput({"file": f"不支持的图片格式 {fmt}"})
         return IMAGE_TYPES[fmt]
@@ -85,7 +88,10 @@ def store_attachment(
         tz = (
             WorkOrder.objects.filter(pk=order_id).values_list("branch__timezone", flat=True).first()
         )
-        done = process(data, _image_format(data) or "JPEG", tz or "Asia/Shanghai")
+        try:
+            done = process(data, _image_format(data) or "JPEG", tz or "Asia/Shanghai")
+        except (OSError, ValueError, Image.DecompressionBombError):
+            raise InvalidInput({"file": "图片已损坏或尺寸过大，无法处理"}) from None
         data, content_type = done.data, done.content_type
         captured_at, lat, lng = done.captured_at, done.lat, done.lng
         filename = filename.rsplit(".", 1)[0] + (".png" if content_type == "image/png" else ".jpg")

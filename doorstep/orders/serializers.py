@@ -97,7 +97,14 @@ def order_detail(
                 if cust:
                     cust["phone"] = mask_phone(str(cust.get("phone", "")))
                     cust["address"] = mask_address(str(cust.get("address", "")))
-                    ev.payload = {**ev.payload, "customer": cust}
+                    ev.payload = {**ev.payload, "customer": cust, "location": None}
+            elif isinstance(ev.payload, dict) and (
+                "lat" in ev.payload or "contact_phone" in ev.payload
+            ):
+                hidden: dict[str, Any] = {"lat": None, "lng": None}
+                if "contact_phone" in ev.payload:
+                    hidden["contact_phone"] = mask_phone(str(ev.payload["contact_phone"]))
+                ev.payload = {**ev.payload, **hidden}
     body.update(
         {
             "symptom": order.symptom or None,
@@ -105,7 +112,11 @@ def order_detail(
             "channel": order.channel,
             "received_by": order.received_by.username,
             "approved_deadline": iso(order.approved_deadline),
-            "location": ({"lat": order.lat, "lng": order.lng} if order.lat is not None else None),
+            "location": (
+                {"lat": order.lat, "lng": order.lng}
+                if order.lat is not None and can_see_personal_data(user, order)
+                else None
+            ),
             "repeat_of": order.repeat_of_id,
             "repeat_of_number": order.repeat_of.number if order.repeat_of else None,
             "incident": order.incident_id,

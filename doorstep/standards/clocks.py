@@ -177,8 +177,30 @@ def _close_pause(clock: Clock, at: datetime) -> None:
     clock.pauses = pauses
 
 
+def _unbreach(clock: Clock, at: datetime) -> bool:
+    """A late upload of an event that happened before the deadline the worker already marked
+    as passed: undo the mark (and void its breach) so the event applies as if on time."""
+    from doorstep.standards.breaches import void_clock_breach
+
+    if (
+        clock.status != ClockStatus.BREACHED
+        or clock.stopped_at is not None
+        or clock.deadline is None
+        or at >= clock.deadline
+    ):
+        return False
+    clock.status = ClockStatus.RUNNING
+    clock.breached_at = None
+    clock.escalated_at = None
+    void_clock_breach(clock)
+    return True
+
+
 def pause_clock(clock: Clock, at: datetime) -> None:
-    if clock.status != ClockStatus.RUNNING or clock.name not in PAUSABLE:
+    if clock.name not in PAUSABLE:
+        return
+    _unbreach(clock, at)
+    if clock.status != ClockStatus.RUNNING:
         return
     clock.pauses = [*clock.pauses, [at.isoformat(), None]]
     clock.status = ClockStatus.PAUSED
@@ -198,6 +220,11 @@ def resume_clock(clock: Clock, order: WorkOrder, at: datetime) -> None:
 
 
 def cancel_clock(clock: Clock, at: datetime) -> None:
+    if clock.status == ClockStatus.BREACHED:
+        # The breach happened and stays on record (and in the ledger); the clock just stops.
+        clock.stopped_at = at
+        clock.save()
+        return
     clock.status = ClockStatus.CANCELLED
     clock.stopped_at = at
     clock.next_check_at = None
@@ -265,6 +292,7 @@ def on_event(order: WorkOrder, event: OrderEvent) -> None:
     if action == Action.RESCHEDULE:
         found = policies.resolve("clock.arrival", order)
         for c in open_clocks(order, ClockName.ARRIVAL):
+            _unbreach(c, event.occurred_at)
             if c.status not in OPEN_CLOCK or order.appointment_start is None:
                 continue
             c.fixed_deadline = order.appointment_start + timedelta(

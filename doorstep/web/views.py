@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -24,7 +25,7 @@ from doorstep.orders.api import OrderFilters, filter_orders
 from doorstep.orders.choices import TERMINAL, Channel, FaultClass, Kind, Status
 from doorstep.orders.models import Attachment, WorkOrder
 from doorstep.orders.repeats import repeat_window_days
-from doorstep.orders.serializers import customer_dict, log_personal_view
+from doorstep.orders.serializers import customer_dict, log_personal_view, mask_address
 from doorstep.orders.states import TRANSITIONS, allowed_actions
 from doorstep.org.choices import CustomerGrade, Role
 from doorstep.org.models import Branch, Customer, Staff, roles_of
@@ -149,8 +150,20 @@ def intake(request: HttpRequest) -> HttpResponse:
 @require_GET
 def intake_lookup(request: HttpRequest) -> HttpResponse:
     """The customers behind a phone number, their open and recent orders, and a repeat hint."""
+    roles = roles_of(request.user)
+    staff = staff_of(request.user)
+    may_intake = bool(roles & {Role.OPERATOR, Role.DISPATCHER, Role.MANAGER, Role.ADMIN}) or (
+        Role.TECHNICIAN in roles
+        and staff is not None
+        and staff.branch is not None
+        and staff.branch.region_type == "township"
+    )
+    if not may_intake:
+        raise PermissionDenied("只有受理人员可以按电话查询客户")
     raw = request.GET.get("customer_phone") or request.GET.get("phone") or ""
-    ctx: dict[str, Any] = {"phone": raw, "customers": []}
+    # R22: a township technician taking a report sees who the customer is, not where they live.
+    masked = not roles & {Role.OPERATOR, Role.DISPATCHER, Role.MANAGER, Role.ADMIN}
+    ctx: dict[str, Any] = {"phone": raw, "customers": [], "masked": masked}
     try:
         phone = normalise_phone(raw) if raw.strip() else ""
     except ValueError as exc:
@@ -158,7 +171,6 @@ def intake_lookup(request: HttpRequest) -> HttpResponse:
         return render(request, "web/_lookup.html", ctx)
     if not phone:
         return render(request, "web/_lookup.html", ctx)
-    staff = staff_of(request.user)
     customers = Customer.objects.filter(phone=phone).select_related("branch")
     if staff is not None and staff.branch_id is not None:
         customers = customers.filter(branch_id=staff.branch_id)
@@ -180,6 +192,8 @@ def intake_lookup(request: HttpRequest) -> HttpResponse:
         ctx["customers"].append(
             {
                 "customer": customer,
+                "address": mask_address(customer.address) if masked else customer.address,
+                "account": "" if masked else customer.account,
                 "open": [
                     o for o in orders if o.status not in TERMINAL and o.status != Status.COMPLETED
                 ],

@@ -445,3 +445,21 @@ def test_a_token_is_remembered_for_a_few_seconds_and_then_read_again(
     ApiToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert api.get("/orders").status_code == 401
     clear_token_cache()
+
+
+def test_guessing_passwords_is_slowed_down_with_429(org: Any, settings: Any) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.DOORSTEP_LOGIN_ATTEMPTS_PER_MINUTE = 3
+    c = Client()
+    body = json.dumps({"username": "operator", "password": "wrong"})
+    codes = [
+        c.post("/api/v1/auth/token", data=body, content_type="application/json").status_code
+        for _ in range(4)
+    ]
+    assert codes == [401, 401, 401, 429]
+    right = json.dumps({"username": "operator", "password": "pw-operator"})
+    resp = c.post("/api/v1/auth/token", data=right, content_type="application/json")
+    assert resp.status_code == 429 and resp.json()["error"]["code"] == "too_many_requests"
+    cache.clear()

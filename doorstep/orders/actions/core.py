@@ -254,8 +254,11 @@ def _find_or_create_customer(branch: Branch, pl: CreatePayload) -> tuple[Custome
         match = existing.filter(phone=c.phone, address=c.address).first()
     if match is not None:
         changed = []
+        # Only what the caller actually sent: a repair report without a grade must not turn a
+        # VIP into a normal customer.
+        sent = c.model_fields_set
         for attr, value in (("name", c.name), ("phone", c.phone), ("grade", c.grade)):
-            if getattr(match, attr) != value:
+            if attr in sent and getattr(match, attr) != value:
                 setattr(match, attr, value)
                 changed.append(attr)
         if c.account and not match.account:

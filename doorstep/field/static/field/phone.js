@@ -15,9 +15,11 @@
   var ORDER = root.dataset.order ? Number(root.dataset.order) : null;
   var NUMBER = root.dataset.number || "";
   var TZ = root.dataset.tzOffset || "";
-  var QKEY = "doorstep.field.queue.v1";
-  var FKEY = "doorstep.field.failed.v1";
-  var RKEY = "doorstep.field.results.v1";
+  // Per user: on a shared phone, what one technician queued is never sent as another's.
+  var WHO = root.dataset.user || "";
+  var QKEY = "doorstep.field.queue.v1." + WHO;
+  var FKEY = "doorstep.field.failed.v1." + WHO;
+  var RKEY = "doorstep.field.results.v1." + WHO;
   var CACHE = "doorstep-field-v1";
   // Actions that move the order: pressing one twice would only earn a conflict.
   var MOVES = { accept: 1, schedule: 1, reschedule: 1, depart: 1, arrive: 1, absent: 1,
