@@ -29,6 +29,7 @@ from doorstep.notifications.outbox import GATEWAYS
 from doorstep.org.choices import Role
 from doorstep.org.models import Staff
 from doorstep.standards import policies
+from doorstep.standards.breaches import clock_evidence
 from doorstep.standards.choices import (
     CLOCK_RULE,
     ClockName,
@@ -235,7 +236,6 @@ class Worker:
                 "clocks", flat=True
             )
         )
-        marked = now.isoformat()
         breaches = Breach.objects.bulk_create(
             [
                 Breach(
@@ -245,14 +245,7 @@ class Worker:
                     technician_id=c.technician_id or c.order.technician_id,
                     branch_id=c.order.branch_id,
                     occurred_at=c.deadline or now,
-                    evidence={
-                        "clock": c.name,
-                        "started_at": c.started_at.isoformat(),
-                        "deadline": c.deadline.isoformat() if c.deadline else None,
-                        "paused_seconds": c.paused_seconds,
-                        "marked_at": marked,
-                        "marked_by": self.name,
-                    },
+                    evidence=clock_evidence(c, marked_by=self.name),
                 )
                 for c in clocks
             ]

@@ -178,9 +178,14 @@ def apply(day_plan: DayPlan, user: Any, overrides: dict[int, str] | None = None)
     for r in day_plan.routes:
         for v in r["visits"]:
             wanted[v["order"]] = r["technician"]
-    wanted.update({k: v for k, v in overrides.items()})
+    # Changes apply only to orders this plan planned (never to another branch's orders).
+    wanted.update({k: v for k, v in overrides.items() if k in wanted})
     assigned, unchanged, failed = [], 0, []
-    orders = WorkOrder.objects.select_related("technician").in_bulk(list(wanted))
+    orders = (
+        WorkOrder.objects.filter(branch=day_plan.branch)
+        .select_related("technician")
+        .in_bulk(list(wanted))
+    )
     for oid, tech in wanted.items():
         order = orders.get(oid)
         if order is None or not tech:

@@ -228,7 +228,7 @@ def sign(request: HttpRequest) -> HttpResponse:
     if batch is None:
         messages.info(request, "没有待签收的工单")
     else:
-        who = request.user.get_full_name() or request.user.get_username()
+        who = getattr(request.user, "first_name", "") or request.user.get_username()
         messages.success(request, f"已签收 {batch.items.count()} 张工单（签收人：{who}）")
     return redirect(f"/dispatch/?branch={branch.code}&day={day.isoformat()}")
 
@@ -308,11 +308,11 @@ def plan_apply(request: HttpRequest, plan_id: int) -> HttpResponse:
     if day_plan.status != DayPlan.Status.PREVIEW:
         messages.error(request, "该计划已应用或已被新的计划替换")
         return redirect("dispatch:plan_detail", plan_id=plan_id)
-    overrides = {}
+    overrides: dict[int, str] = {}
     for key, value in request.POST.items():
         if key.startswith("tech_"):
             try:
-                overrides[int(key[5:])] = value
+                overrides[int(key[5:])] = str(value)
             except ValueError:
                 continue
     result = planning.apply(day_plan, request.user, overrides)

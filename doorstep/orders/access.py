@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from doorstep.orders.models import WorkOrder
-from doorstep.org.choices import Role
+from doorstep.org.choices import RegionType, Role
 from doorstep.org.models import Staff, roles_of
 
 BRANCH_WIDE = {Role.ADMIN, Role.MANAGER, Role.QUALITY, Role.OPERATOR, Role.DISPATCHER}
@@ -63,3 +63,13 @@ def can_see_personal_data(user: Any, order: WorkOrder) -> bool:
     if Role.TECHNICIAN in roles:
         return order.technician_id == user.pk and order.is_open
     return False
+
+
+def may_take_intake(user: Any) -> bool:
+    """Who may register orders (the intake desk, the phone lookup): the roles the state table
+    allows to `create`, technicians only in a township branch (SPEC §2)."""
+    roles = roles_of(user)
+    if roles & {Role.OPERATOR, Role.DISPATCHER}:
+        return True
+    staff = staff_of(user) if Role.TECHNICIAN in roles else None
+    return bool(staff and staff.branch and staff.branch.region_type == RegionType.TOWNSHIP)

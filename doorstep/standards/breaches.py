@@ -49,6 +49,21 @@ def open_penalty(
         return None  # already in the ledger: each breach is charged once
 
 
+def clock_evidence(clock: Clock, marked_by: str = "") -> dict[str, Any]:
+    """What proves a clock breach: the same record whether an event or the worker marked it."""
+    evidence: dict[str, Any] = {
+        "clock": clock.name,
+        "started_at": clock.started_at.isoformat(),
+        "deadline": clock.deadline.isoformat() if clock.deadline else None,
+        "stopped_at": clock.stopped_at.isoformat() if clock.stopped_at else None,
+        "paused_seconds": clock.paused_seconds,
+        "marked_at": app_clock.now().isoformat(),
+    }
+    if marked_by:
+        evidence["marked_by"] = marked_by
+    return evidence
+
+
 def record_clock_breach(clock: Clock, order: WorkOrder) -> Breach:
     rule = CLOCK_RULE[clock.name]
     technician_id = clock.technician_id or order.technician_id
@@ -60,14 +75,7 @@ def record_clock_breach(clock: Clock, order: WorkOrder) -> Breach:
             "technician_id": technician_id,
             "branch_id": order.branch_id,
             "occurred_at": clock.breached_at or clock.deadline or app_clock.now(),
-            "evidence": {
-                "clock": clock.name,
-                "started_at": clock.started_at.isoformat(),
-                "deadline": clock.deadline.isoformat() if clock.deadline else None,
-                "stopped_at": clock.stopped_at.isoformat() if clock.stopped_at else None,
-                "paused_seconds": clock.paused_seconds,
-                "marked_at": app_clock.now().isoformat(),
-            },
+            "evidence": clock_evidence(clock),
         },
     )
     if not created and breach.void:

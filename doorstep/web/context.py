@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from doorstep.orders.access import staff_of
+from doorstep.orders.access import may_take_intake, staff_of
 from doorstep.org.models import roles_of
 
 
@@ -17,11 +17,5 @@ def nav(request: HttpRequest) -> dict[str, Any]:
     return {
         "roles": roles,
         "staff": staff,
-        "can_intake": bool(roles & {"operator", "dispatcher"})
-        or (
-            "technician" in roles
-            and staff is not None
-            and staff.branch is not None
-            and staff.branch.region_type == "township"
-        ),
+        "can_intake": may_take_intake(user),
     }

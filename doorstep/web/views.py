@@ -19,7 +19,12 @@ from pydantic import ValidationError
 
 from doorstep.core.errors import Conflict, DoorstepError, InvalidInput
 from doorstep.core.phones import normalise_phone
-from doorstep.orders.access import can_see_personal_data, staff_of, visible_orders
+from doorstep.orders.access import (
+    can_see_personal_data,
+    may_take_intake,
+    staff_of,
+    visible_orders,
+)
 from doorstep.orders.actions import create_order, perform
 from doorstep.orders.api import OrderFilters, filter_orders
 from doorstep.orders.choices import TERMINAL, Channel, FaultClass, Kind, Status
@@ -125,6 +130,8 @@ def _intake_context(
 
 @login_required
 def intake(request: HttpRequest) -> HttpResponse:
+    if not may_take_intake(request.user):
+        raise PermissionDenied("受理台仅供受理人员、调度和乡镇装维人员使用")
     if request.method == "POST":
         tz = timezone.get_current_timezone_name()
         data = _intake_payload(request.POST, tz)
@@ -150,16 +157,10 @@ def intake(request: HttpRequest) -> HttpResponse:
 @require_GET
 def intake_lookup(request: HttpRequest) -> HttpResponse:
     """The customers behind a phone number, their open and recent orders, and a repeat hint."""
+    if not may_take_intake(request.user):
+        raise PermissionDenied("只有受理人员可以按电话查询客户")
     roles = roles_of(request.user)
     staff = staff_of(request.user)
-    may_intake = bool(roles & {Role.OPERATOR, Role.DISPATCHER, Role.MANAGER, Role.ADMIN}) or (
-        Role.TECHNICIAN in roles
-        and staff is not None
-        and staff.branch is not None
-        and staff.branch.region_type == "township"
-    )
-    if not may_intake:
-        raise PermissionDenied("只有受理人员可以按电话查询客户")
     raw = request.GET.get("customer_phone") or request.GET.get("phone") or ""
     # R22: a township technician taking a report sees who the customer is, not where they live.
     masked = not roles & {Role.OPERATOR, Role.DISPATCHER, Role.MANAGER, Role.ADMIN}

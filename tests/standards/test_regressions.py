@@ -163,3 +163,11 @@ def test_malformed_json_to_an_action_is_a_422_not_a_crash(org: Any, repair_order
         headers=bearer("dispatcher"),
     )
     assert resp.status_code in (400, 422) and "error" in json.loads(resp.content)
+
+
+def test_the_intake_desk_is_for_those_who_may_register_orders(org: Any) -> None:
+    c = Client()
+    c.login(username="tech", password="pw-tech")
+    assert c.get("/intake/").status_code == 403
+    c.login(username="township_tech", password="pw-township_tech")
+    assert c.get("/intake/").status_code == 200
