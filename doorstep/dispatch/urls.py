@@ -1,6 +1,6 @@
 from django.urls import path
 
-from doorstep.dispatch import views
+from doorstep.dispatch import plan_views, views
 
 app_name = "dispatch"
 urlpatterns = [
@@ -8,7 +8,7 @@ urlpatterns = [
     path("sign/", views.sign, name="sign"),
     path("orders/<int:order_id>/suggestions/", views.suggestions, name="suggestions"),
     path("orders/<int:order_id>/assign/", views.assign, name="assign"),
-    path("plan/", views.plan, name="plan"),
-    path("plans/<int:plan_id>/", views.plan_detail, name="plan_detail"),
-    path("plans/<int:plan_id>/apply/", views.plan_apply, name="plan_apply"),
+    path("plan/", plan_views.plan, name="plan"),
+    path("plans/<int:plan_id>/", plan_views.plan_detail, name="plan_detail"),
+    path("plans/<int:plan_id>/apply/", plan_views.plan_apply, name="plan_apply"),
 ]
