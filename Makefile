@@ -1,5 +1,5 @@
 # Doorstep — the two commands of the README: `make demo` and `make test`.
-PYTHON ?= python3.11
+PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -7,8 +7,10 @@ export DOORSTEP_HTTPS ?= 0
 
 .PHONY: demo test install lint typecheck browsers serve worker clean
 
+# Any Python 3.11 or newer will do: `make PYTHON=python3.12 test` picks another one.
 $(BIN)/python:
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Doorstep needs Python 3.11 or newer: $(PYTHON) is not on the PATH (try make PYTHON=/path/to/python3)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Doorstep needs Python 3.11 or newer: $(PYTHON) is $$($(PYTHON) -c 'import platform; print(platform.python_version())') (try make PYTHON=python3.11)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 

@@ -1,6 +1,6 @@
 """Every quote in the field data appears in the seed texts it names (skipped without the seeds).
 
-The seeds live outside the repository (DOORSTEP_SEEDS_DIR, default /work/shared/seeds); these
+The seed texts are carried in tests/data/seeds (DOORSTEP_SEEDS_DIR reads another folder); these
 tests guard against paraphrase creeping into data that claims to quote them.
 """
 
@@ -16,7 +16,9 @@ import pytest
 from doorstep.field.phrases import BANNED_FILE, REWORDINGS_FILE
 from doorstep.field.scripts import get_script, kit_checklists, script_steps
 
-SEEDS_DIR = Path(os.environ.get("DOORSTEP_SEEDS_DIR", "/work/shared/seeds"))
+SEEDS_DIR = Path(
+    os.environ.get("DOORSTEP_SEEDS_DIR", Path(__file__).resolve().parents[1] / "data" / "seeds")
+)
 
 pytestmark = pytest.mark.skipif(
     not list(SEEDS_DIR.glob("00[0-4]_*.txt")), reason=f"no seed texts in {SEEDS_DIR}"
