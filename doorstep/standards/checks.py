@@ -21,6 +21,7 @@ from doorstep.standards import policies
 from doorstep.standards.breaches import record_check_breach
 from doorstep.standards.choices import OPEN_CLOCK, ReportBackStatus, Rule
 from doorstep.standards.models import Clock, ReportBack
+from doorstep.standards.windows import notice_window
 
 EVIDENCE_LABEL = {AttachmentKind.SPEED_TEST: "测速截图", AttachmentKind.PHOTO: "现场照片"}
 
@@ -100,11 +101,11 @@ def _r7(order: WorkOrder, event: OrderEvent) -> None:
     p = event.payload
     if p.get("requested_by") != RequestedBy.CREW or p.get("notice_seconds") is None:
         return
-    rule = _minutes("check.R7", order, 120)
-    if rule is None:
+    window = notice_window(order, "R7")
+    if window is None:
         return
-    need, _ = rule
-    if p["notice_seconds"] < need * 60:
+    need = window.minutes
+    if not window.enough_notice(p["notice_seconds"]):
         record_check_breach(
             order,
             event,
@@ -135,12 +136,12 @@ def _r8(order: WorkOrder, event: OrderEvent) -> None:
     start, recent = _booking_events(order)
     if start is None or event.occurred_at <= start:
         return
-    rule = _minutes("check.R8", order, 30)
-    if rule is None:
+    window = notice_window(order, "R8", start)
+    if window is None:
         return
-    need, _ = rule
+    need = window.minutes
     notices = [e for e in recent if e.action == Action.NOTIFY_DELAY]
-    in_time = [e for e in notices if e.occurred_at <= start - timedelta(minutes=need)]
+    in_time = [e for e in notices if not window.late(e.occurred_at)]
     if in_time:
         return
     record_check_breach(
@@ -191,10 +192,10 @@ def _r3(order: WorkOrder, event: OrderEvent) -> None:
 
 def _r9(order: WorkOrder, event: OrderEvent) -> None:
     """Not home: wait at least 10 min and call before leaving."""
-    rule = _minutes("check.R9", order, 10)
-    if rule is None:
+    window = notice_window(order, "R9")
+    if window is None:
         return
-    need, _ = rule
+    need = window.minutes
     arrived = parse_datetime(event.payload["arrived_at"])
     left = parse_datetime(event.payload["left_at"])
     assert arrived is not None and left is not None
