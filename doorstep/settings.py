@@ -35,10 +35,13 @@ INSTALLED_APPS = [
     "doorstep.api",
     "doorstep.web",
     "doorstep.bench",
+    "doorstep.kpis",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Every error under /api/ answers in the API's error shape, even the ones no view produced.
+    "doorstep.api.errors.JsonErrorsUnderApi",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -55,7 +58,8 @@ WSGI_APPLICATION = "doorstep.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Project-level templates: the 403/404/500 pages.
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -107,6 +111,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # the favicon
 STATIC_ROOT = Path(env("STATIC_ROOT", str(WORK_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(WORK_DIR / "media")))
 STORAGES = {

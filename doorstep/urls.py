@@ -2,11 +2,20 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import include, path
 
 from doorstep.api.api import api
 
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page's <link rel=icon> says."""
+    return HttpResponsePermanentRedirect(staticfiles_storage.url("favicon.ico"))
+
+
 urlpatterns: list[Any] = [
+    path("favicon.ico", favicon),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,10 +1,16 @@
-"""SPEC §5 error shape: {"error": {"code", "message", "fields"?}} for every refusal."""
+"""The API's error shape, {"error": {"code", "message", "fields"?}}, for every refusal.
+
+Two layers give it: the API's own exception handlers (what a view raises), and
+`JsonErrorsUnderApi`, a middleware that rewrites any other error answer under /api/ (an unknown
+path, a method the path does not take, an uncaught exception's 500) into the same shape.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -31,6 +37,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
             status=422,
         )
 
+    @api.exception_handler(Http404)
+    def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return api.create_response(request, error_body("not_found", "找不到该资源"), status=404)
+
     @api.exception_handler(AuthenticationError)
     def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         return api.create_response(
@@ -39,20 +49,65 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        codes = {
-            400: "bad_request",
-            401: "unauthorized",
-            403: "forbidden",
-            404: "not_found",
-            405: "method_not_allowed",
-            409: "conflict",
-            429: "too_many_requests",
-        }
         return api.create_response(
             request,
-            error_body(codes.get(exc.status_code, "error"), str(exc)),
+            error_body(CODES.get(exc.status_code, "error"), str(exc)),
             status=exc.status_code,
         )
+
+
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    429: "too_many_requests",
+    500: "server_error",
+}
+
+
+def _message(request: HttpRequest, response: HttpResponse) -> str:
+    status = response.status_code
+    if status == 404:
+        return f"没有这个接口：{request.path}"
+    if status == 405:
+        return f"{request.path} 不接受 {request.method} 请求（可用：{response.get('Allow', '')}）"
+    if status == 403:
+        return "无权访问"
+    if status >= 500:
+        return "服务器内部错误，已记录；请稍后重试"
+    return "请求无效"
+
+
+class JsonErrorsUnderApi:
+    """Under /api/, an error answer that is not JSON becomes the API's error shape.
+
+    Django answers an unknown path with the HTML 404 page, django-ninja answers a method a path
+    does not take with a plain-text 405, and an uncaught exception reaches Django's 500 page: a
+    client of the API gets the shape it parses for all of them. Headers such as Allow are kept.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code < 400
+            or not request.path.startswith("/api/")
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
+            return response
+        status = response.status_code
+        body = error_body(CODES.get(status, "error"), _message(request, response))
+        answer = JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+        for header in ("Allow", "WWW-Authenticate", "Retry-After"):
+            if header in response:
+                answer[header] = response[header]
+        return answer
 
 
 class _Wrap:
