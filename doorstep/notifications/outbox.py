@@ -1,16 +1,16 @@
-"""Queue notices and deliver them through pluggable gateways (console by default)."""
+"""Queue notices: every notice is an outbox row first, written in the caller's transaction, so
+it commits (or not) with the action that caused it. doorstep/notifications/sender.py sends
+them after commit."""
 
 from __future__ import annotations
 
-import logging
-from typing import Any, Protocol
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from doorstep.core import clock as app_clock
-from doorstep.notifications.models import Notification
-
-log = logging.getLogger("doorstep.notifications")
+from doorstep.notifications.gateways import ConsoleGateway, Gateway
+from doorstep.notifications.models import Notification, Status
 
 
 def queue(
@@ -23,6 +23,10 @@ def queue(
     order: Any = None,
     dedupe_key: str | None = None,
     channel: str = "sms",
+    template: str = "",
+    provider_template_id: str = "",
+    params: dict[str, Any] | None = None,
+    subscription: Any = None,
 ) -> Notification | None:
     """Add a notice to the outbox; a notice with the same dedupe key is queued only once."""
     try:
@@ -37,27 +41,23 @@ def queue(
                 body=body,
                 order=order,
                 dedupe_key=dedupe_key,
+                template=template,
+                provider_template_id=provider_template_id,
+                params=params or {},
+                subscription=subscription,
                 available_at=app_clock.now(),
             )
     except IntegrityError:
         return None
 
 
-class Gateway(Protocol):
-    def send(self, note: Notification) -> None: ...
+def cancel_queued(order: Any, kinds: tuple[str, ...]) -> int:
+    """Withdraw notices of an order that have not gone out yet (e.g. the order was cancelled);
+    a notice a worker is sending right now is left to finish."""
+    return Notification.objects.filter(order=order, kind__in=kinds, status=Status.QUEUED).update(
+        status=Status.CANCELLED
+    )
 
 
-class ConsoleGateway:
-    """Writes the notice to the log: the default until an SMS provider is configured."""
-
-    def send(self, note: Notification) -> None:
-        log.warning(
-            "[%s] to %s %s: %s",
-            note.kind,
-            note.to_phone or note.recipient_id,
-            note.subject,
-            note.body,
-        )
-
-
+# Kept until the worker calls doorstep.notifications.sender.send_due (issue 8); do not use.
 GATEWAYS: dict[str, Gateway] = {"sms": ConsoleGateway(), "console": ConsoleGateway()}
