@@ -29,6 +29,7 @@ from doorstep.dispatch.services import (
 from doorstep.orders.access import staff_of, visible_orders
 from doorstep.orders.actions import perform
 from doorstep.orders.models import WorkOrder
+from doorstep.orders.privacy import customer_view, log_personal_views
 from doorstep.org.choices import Role
 from doorstep.org.models import Branch, roles_of
 from doorstep.web.clocks import nearest_by_order
@@ -177,11 +178,12 @@ def board(request: HttpRequest) -> HttpResponse:
         "pending": [(o, now - o.reported_at) for o in pending],
         "oldest_wait": (now - pending[0].reported_at) if pending else None,
         "next_handover": next_handover(branch, now),
-        "unassigned": [(o, nearest.get(o.pk)) for o in unassigned],
+        "unassigned": [(o, nearest.get(o.pk), customer_view(request.user, o)) for o in unassigned],
         "rows": _timeline(branch, day),
         "plan": latest_plan,
         "now_pct": _pct(now, branch, day) if local(now, branch.timezone).date() == day else None,
     }
+    log_personal_views(request.user, unassigned, "board")
     return render(request, "dispatch/board.html", ctx)
 
 

@@ -40,7 +40,7 @@ from doorstep.orders.choices import (
     SuspendReason,
 )
 from doorstep.orders.models import OrderEvent, WorkOrder
-from doorstep.orders.serializers import customer_dict, log_personal_view
+from doorstep.orders.privacy import customer_view, log_personal_views
 from doorstep.orders.states import TRANSITIONS, allowed_actions
 from doorstep.org.choices import CustomerGrade, Role
 from doorstep.org.models import Staff
@@ -206,7 +206,7 @@ def my_day(request: HttpRequest) -> HttpResponse:
         local = timezone.localtime(start, tz) if start else None
         return {
             "order": order,
-            "customer": customer_dict(order, user),
+            "customer": customer_view(user, order),
             "vip": order.customer.grade == CustomerGrade.VIP,
             "next": next_step_label(order, now, order.pk in pre_called),
             "clock": nearest.get(order.pk),
@@ -247,6 +247,7 @@ def my_day(request: HttpRequest) -> HttpResponse:
         "overdue": overdue,
         "staff": staff,
     }
+    log_personal_views(user, orders, "my-day")
     return render(request, "field/my_day.html", ctx)
 
 
@@ -472,10 +473,10 @@ def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
     required = list(evidence_rule.params.get("require", [])) if evidence_rule else []
     kit = _kit()
     booking_day = timezone.localtime(order.appointment_start or now, tz)
-    log_personal_view(user, order, "phone")
+    log_personal_views(user, [order], "phone")
     ctx = {
         "order": order,
-        "customer": customer_dict(order, user),
+        "customer": customer_view(user, order),
         "vip": order.customer.grade == CustomerGrade.VIP,
         "status_label": Status(order.status).label,
         "actions": actions,

@@ -25,7 +25,8 @@ from doorstep.orders.attachments import store_attachment
 from doorstep.orders.choices import Kind, Status
 from doorstep.orders.hooks import clocks_of
 from doorstep.orders.models import Attachment, WorkOrder
-from doorstep.orders.serializers import log_personal_view, order_detail, order_summary
+from doorstep.orders.privacy import log_personal_views
+from doorstep.orders.serializers import order_detail, order_summary
 
 router = Router(tags=["orders"])
 
@@ -171,6 +172,7 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str,
     total = qs.count()
     start = (filters.page - 1) * filters.page_size
     rows = list(qs[start : start + filters.page_size])
+    log_personal_views(request.user, rows, "api-list")
     return {
         "count": total,
         "page": filters.page,
@@ -182,7 +184,7 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str,
 @router.get("/orders/{order_id}", response=dict, summary="One order with clocks and history")
 def get_order(request: HttpRequest, order_id: int) -> dict[str, Any]:
     order = _get(request.user, order_id)
-    log_personal_view(request.user, order, "api")
+    log_personal_views(request.user, [order], "api")
     return order_detail(order, request.user)
 
 

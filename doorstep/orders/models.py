@@ -217,16 +217,27 @@ class OrderSequence(models.Model):
 
 
 class PersonalDataView(models.Model):
-    """R22: who saw a customer's full phone number and address, on which order, when, where."""
+    """R22: who was shown a customer's full phone number and address, when, on which page
+    (`via`) and, unless it was the intake lookup, on which order. Written by
+    `doorstep.orders.privacy.log_personal_views`: one row per order shown in full, lists too."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(
+        WorkOrder, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
     at = models.DateTimeField()
-    via = models.CharField(max_length=16)  # api, web, phone
+    # api, api-list, web, web-list, lookup, phone, my-day, board
+    via = models.CharField(max_length=16)
 
     class Meta:
         ordering = ["-at"]
-        indexes = [models.Index(fields=["order", "at"], name="pdview_order_at")]
+        indexes = [
+            models.Index(fields=["order", "at"], name="pdview_order_at"),
+            models.Index(fields=["customer", "at"], name="pdview_customer_at"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.order_id} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.user_id} {self.order_id or '-'} {self.customer_id} {self.at:%Y-%m-%d %H:%M}"

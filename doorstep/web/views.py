@@ -19,18 +19,20 @@ from pydantic import ValidationError
 
 from doorstep.core.errors import Conflict, DoorstepError, InvalidInput
 from doorstep.core.phones import normalise_phone
-from doorstep.orders.access import (
-    can_see_personal_data,
-    may_take_intake,
-    staff_of,
-    visible_orders,
-)
+from doorstep.orders.access import may_take_intake, staff_of, visible_orders
 from doorstep.orders.actions import create_order, perform
 from doorstep.orders.api import OrderFilters, filter_orders
 from doorstep.orders.choices import TERMINAL, Channel, FaultClass, Kind, Status
 from doorstep.orders.models import Attachment, WorkOrder
+from doorstep.orders.privacy import (
+    customer_lookup_view,
+    customer_view,
+    log_customer_views,
+    log_personal_views,
+    may_see_personal_data,
+    payload_view,
+)
 from doorstep.orders.repeats import repeat_window_days
-from doorstep.orders.serializers import customer_dict, log_personal_view, mask_address
 from doorstep.orders.states import TRANSITIONS, allowed_actions
 from doorstep.org.choices import CustomerGrade, Role
 from doorstep.org.models import Branch, Customer, Staff, roles_of
@@ -159,12 +161,9 @@ def intake_lookup(request: HttpRequest) -> HttpResponse:
     """The customers behind a phone number, their open and recent orders, and a repeat hint."""
     if not may_take_intake(request.user):
         raise PermissionDenied("只有受理人员可以按电话查询客户")
-    roles = roles_of(request.user)
     staff = staff_of(request.user)
     raw = request.GET.get("customer_phone") or request.GET.get("phone") or ""
-    # R22: a township technician taking a report sees who the customer is, not where they live.
-    masked = not roles & {Role.OPERATOR, Role.DISPATCHER, Role.MANAGER, Role.ADMIN}
-    ctx: dict[str, Any] = {"phone": raw, "customers": [], "masked": masked}
+    ctx: dict[str, Any] = {"phone": raw, "customers": []}
     try:
         phone = normalise_phone(raw) if raw.strip() else ""
     except ValueError as exc:
@@ -177,7 +176,8 @@ def intake_lookup(request: HttpRequest) -> HttpResponse:
         customers = customers.filter(branch_id=staff.branch_id)
     now = timezone.now()
     visible = visible_orders(request.user)
-    for customer in customers[:5]:
+    shown = list(customers[:5])
+    for customer in shown:
         orders = list(
             visible.filter(customer=customer)
             .select_related("technician", "branch", "customer")
@@ -193,8 +193,9 @@ def intake_lookup(request: HttpRequest) -> HttpResponse:
         ctx["customers"].append(
             {
                 "customer": customer,
-                "address": mask_address(customer.address) if masked else customer.address,
-                "account": "" if masked else customer.account,
+                # R22: a township technician taking a report sees who the customer is, not
+                # where they live.
+                "view": customer_lookup_view(request.user, customer),
                 "open": [
                     o for o in orders if o.status not in TERMINAL and o.status != Status.COMPLETED
                 ],
@@ -204,6 +205,7 @@ def intake_lookup(request: HttpRequest) -> HttpResponse:
                 "repeat_hint": hint,
             }
         )
+    log_customer_views(request.user, shown, "lookup")
     return render(request, "web/_lookup.html", ctx)
 
 
@@ -240,7 +242,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
     objects = list(page.object_list)
     nearest = nearest_by_order([o.pk for o in objects])
-    rows = [(o, customer_dict(o, request.user), nearest.get(o.pk)) for o in objects]
+    rows = [(o, customer_view(request.user, o), nearest.get(o.pk)) for o in objects]
+    log_personal_views(request.user, objects, "web-list")
     query = request.GET.copy()
     query.pop("page", None)
     ctx = {
@@ -286,7 +289,8 @@ def _my_actions(user: Any, order: WorkOrder) -> list[str]:
 
 
 def _payload_lines(payload: Any) -> list[tuple[str, str]]:
-    """An event's payload as label/value lines, times in the local zone."""
+    """An event's payload (already through the R22 gate) as label/value lines, times in the
+    local zone."""
     from django.utils.dateparse import parse_datetime
 
     from doorstep.web.fields import FIELD_LABELS
@@ -333,10 +337,12 @@ def _render_order(
                     f.widget = "select"
                     f.choices = [(s.user.username, f"{s.name} ({s.employee_no})") for s in techs]
         forms.append({"name": name, "label": TRANSITIONS[name].label, "fields": fields})
+    full = may_see_personal_data(request.user, order)
     events = list(order.events.select_related("actor").order_by("seq"))
     for e in events:
         e.to_label = Status(e.to_status).label  # type: ignore[attr-defined]
-        e.lines = _payload_lines(e.payload) if e.action != "create" else []  # type: ignore[attr-defined]
+        shown = payload_view(e.action, e.payload, full)
+        e.lines = _payload_lines(shown) if e.action != "create" else []  # type: ignore[attr-defined]
         e.late_upload = (e.recorded_at - e.occurred_at).total_seconds() > 120  # type: ignore[attr-defined]
     from doorstep.orders.hooks import clocks_of
     from doorstep.web.clocks import for_display
@@ -344,8 +350,8 @@ def _render_order(
     ctx = {
         "order": order,
         "clocks": for_display(clocks_of(order, None)),
-        "customer": customer_dict(order, request.user),
-        "full_data": can_see_personal_data(request.user, order),
+        "customer": customer_view(request.user, order),
+        "full_data": full,
         "events": events,
         "forms": forms,
         "open_action": open_action,
@@ -354,14 +360,13 @@ def _render_order(
         "attachments": order.attachments.all(),
         "status_label": Status(order.status).label,
     }
+    log_personal_views(request.user, [order], "web")
     return render(request, "web/order_detail.html", ctx, status=status)
 
 
 @login_required
 def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
-    order = _visible_order(request, order_id)
-    log_personal_view(request.user, order, "web")
-    return _render_order(request, order)
+    return _render_order(request, _visible_order(request, order_id))
 
 
 @login_required
