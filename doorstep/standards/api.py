@@ -15,12 +15,25 @@ from doorstep.org.models import roles_of
 from doorstep.standards import ledger
 from doorstep.standards.checks import decide_report_back
 from doorstep.standards.choices import PenaltyStatus, Rule
-from doorstep.standards.models import Breach, Penalty, ReportBack
+from doorstep.standards.models import Breach, Penalty, PenaltyChange, ReportBack
 
 router = Router(tags=["standards"])
 
 
+def change_dict(c: PenaltyChange) -> dict[str, Any]:
+    return {
+        "seq": c.seq,
+        "kind": c.kind,
+        "status_after": c.status_after,
+        "by": c.by.get_username() if c.by else None,
+        "at": c.at.isoformat(),
+        "note": c.note,
+        "refers_to": c.refers_to_id,
+    }
+
+
 def penalty_dict(p: Penalty) -> dict[str, Any]:
+    appealed, decision = ledger.appeal_and_decision(p)
     return {
         "id": p.pk,
         "rule": p.rule,
@@ -32,10 +45,22 @@ def penalty_dict(p: Penalty) -> dict[str, Any]:
         "status": p.status,
         "reason": p.reason,
         "created_at": p.created_at.isoformat(),
-        "appeal_reason": p.appeal_reason or None,
-        "decided_by": p.decided_by.username if p.decided_by else None,
-        "decision_note": p.decision_note or None,
+        "appeal_reason": appealed.note if appealed else None,
+        "decided_by": decision.by.get_username() if decision and decision.by else None,
+        "decision_note": (decision.note or None) if decision else None,
+        "policy": p.policy_id,
+        "policy_version": p.policy_version,
+        "revives": p.revives_id,
+        "history": [change_dict(c) for c in sorted(p.changes.all(), key=lambda c: c.seq)],
     }
+
+
+def _one(pk: int) -> Penalty:
+    return (
+        Penalty.objects.select_related("order", "technician", "branch")
+        .prefetch_related("changes__by")
+        .get(pk=pk)
+    )
 
 
 class PenaltyFilters(Schema):
@@ -71,9 +96,9 @@ def filter_penalties(qs: Any, f: PenaltyFilters) -> Any:
 @router.get("/penalties", response=dict, summary="The penalty ledger (R20)")
 def list_penalties(request: HttpRequest, filters: Query[PenaltyFilters]) -> dict[str, Any]:
     qs = filter_penalties(
-        ledger.visible_penalties(request.user).select_related(
-            "order", "technician", "branch", "decided_by"
-        ),
+        ledger.visible_penalties(request.user)
+        .select_related("order", "technician", "branch")
+        .prefetch_related("changes__by"),
         filters,
     ).order_by("-created_at", "-id")
     total = qs.count()
@@ -96,17 +121,13 @@ class DecideIn(Schema):
 @router.post("/penalties/{penalty_id}/appeal", response=dict, summary="A technician appeals")
 def appeal(request: HttpRequest, penalty_id: int, body: AppealIn) -> dict[str, Any]:
     p = ledger.appeal(penalty_id, request.user, body.reason)
-    return penalty_dict(
-        Penalty.objects.select_related("order", "technician", "branch", "decided_by").get(pk=p.pk)
-    )
+    return penalty_dict(_one(p.pk))
 
 
 @router.post("/penalties/{penalty_id}/decide", response=dict, summary="A manager decides an appeal")
 def decide(request: HttpRequest, penalty_id: int, body: DecideIn) -> dict[str, Any]:
     p = ledger.decide(penalty_id, request.user, body.uphold, body.note)
-    return penalty_dict(
-        Penalty.objects.select_related("order", "technician", "branch", "decided_by").get(pk=p.pk)
-    )
+    return penalty_dict(_one(p.pk))
 
 
 def breach_dict(b: Breach) -> dict[str, Any]:

@@ -376,8 +376,9 @@ def decide_report_back(rb: ReportBack, manager: Any, approve: bool, note: str = 
 
 
 def _decide_locked(rb: ReportBack, manager: Any, approve: bool, note: str) -> ReportBack:
+    from doorstep.standards.breaches import append_change
     from doorstep.standards.choices import PenaltyStatus
-    from doorstep.standards.models import Penalty
+    from doorstep.standards.models import ChangeKind, Penalty
 
     rb.status = ReportBackStatus.APPROVED if approve else ReportBackStatus.REJECTED
     rb.decided_by = manager
@@ -385,13 +386,19 @@ def _decide_locked(rb: ReportBack, manager: Any, approve: bool, note: str) -> Re
     rb.decision_note = note
     rb.save()
     if approve:
-        Penalty.objects.filter(
-            breach__clock__in=rb.clocks.all(),
-            status__in=[PenaltyStatus.OPEN, PenaltyStatus.APPEALED],
-        ).update(
-            status=PenaltyStatus.EXEMPTED,
-            decided_by=manager,
-            decided_at=rb.decided_at,
-            decision_note=f"回告免责：{rb.reason}",
+        covered = Penalty.raw.select_for_update().filter(
+            pk__in=Penalty.objects.filter(
+                breach__clock__in=rb.clocks.all(),
+                status__in=[PenaltyStatus.OPEN, PenaltyStatus.APPEALED],
+            ).values("pk")
         )
+        for entry in covered.order_by("id"):
+            append_change(
+                entry,
+                ChangeKind.REPORT_BACK_EXEMPT,
+                PenaltyStatus.EXEMPTED,
+                by=manager,
+                at=rb.decided_at,
+                note=f"回告免责：{rb.reason}",
+            )
     return rb

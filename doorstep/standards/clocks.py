@@ -2,7 +2,8 @@
 
 Every transition uses the event's `occurred_at`, so an event that reaches the server late from
 an offline phone leaves the clocks exactly as if it had arrived on time; a breach the worker
-marked in the meantime is voided with its penalty.
+marked in the meantime is voided (its ledger entry gets a `void` step) and, if the clock runs
+out again, revived by `breaches.mark_clocks_breached`.
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ def open_clocks(order: WorkOrder, *names: str) -> list[Clock]:
 def stop_clock(clock: Clock, order: WorkOrder, at: datetime) -> None:
     """Met if stopped by the deadline, breached otherwise (SPEC: a clock met late is
     `breached`)."""
-    from doorstep.standards.breaches import record_clock_breach, void_clock_breach
+    from doorstep.standards.breaches import mark_clocks_breached, void_clock_breach
 
     was_breached = clock.status == ClockStatus.BREACHED
     if clock.status == ClockStatus.PAUSED:
@@ -161,8 +162,10 @@ def stop_clock(clock: Clock, order: WorkOrder, at: datetime) -> None:
         if clock.escalated_at is None:
             clock.next_check_at = app_clock.now()  # the worker escalates it
     clock.save()
-    if late and not was_breached:
-        record_clock_breach(clock, order)
+    if late:
+        # Idempotent: a clock the worker already marked keeps its breach.
+        clock.order = order
+        mark_clocks_breached([clock], marked_by="event")
     elif not late and was_breached:
         # The worker marked it breached, then the phone's late upload showed it was met.
         clock.breached_at = None

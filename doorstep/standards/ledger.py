@@ -7,13 +7,20 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from doorstep.core import clock as app_clock
 from doorstep.core.errors import Conflict, Forbidden, InvalidInput
 from doorstep.orders.access import staff_of
 from doorstep.org.choices import Role
 from doorstep.org.models import roles_of
+from doorstep.standards.breaches import append_change
 from doorstep.standards.choices import PenaltyStatus
-from doorstep.standards.models import Breach, Penalty, ReportBack
+from doorstep.standards.models import (
+    DECISIONS,
+    Breach,
+    ChangeKind,
+    Penalty,
+    PenaltyChange,
+    ReportBack,
+)
 
 OFFICE = {Role.ADMIN, Role.MANAGER, Role.QUALITY, Role.DISPATCHER, Role.OPERATOR}
 
@@ -57,24 +64,31 @@ def visible_report_backs(user: Any) -> QuerySet[ReportBack]:
     return ReportBack.objects.none()
 
 
+def _locked_entry(penalty_id: int, user: Any) -> Penalty:
+    from doorstep.core.errors import NotFound
+
+    # Lock the plain row (the derived status is read after the lock is held).
+    found = (
+        Penalty.raw.select_for_update()
+        .filter(pk__in=visible_penalties(user).filter(pk=penalty_id).values("pk"))
+        .first()
+    )
+    if found is None:
+        raise NotFound("处罚记录不存在")
+    return found
+
+
 def appeal(penalty_id: int, user: Any, reason: str) -> Penalty:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput({"reason": "请填写申诉理由"})
     with transaction.atomic():
-        p = visible_penalties(user).select_for_update().filter(pk=penalty_id).first()
-        if p is None:
-            from doorstep.core.errors import NotFound
-
-            raise NotFound("处罚记录不存在")
+        p = _locked_entry(penalty_id, user)
         if p.technician_id != user.pk:
             raise Forbidden("只能对自己的处罚提出申诉")
         if p.status != PenaltyStatus.OPEN:
             raise Conflict("只有待执行的处罚可以申诉", state=p.status, allowed=[])
-        p.status = PenaltyStatus.APPEALED
-        p.appeal_reason = reason
-        p.appealed_at = app_clock.now()
-        p.save()
+        append_change(p, ChangeKind.APPEAL, PenaltyStatus.APPEALED, by=user, note=reason)
     return p
 
 
@@ -82,16 +96,24 @@ def decide(penalty_id: int, user: Any, uphold: bool, note: str = "") -> Penalty:
     if not roles_of(user) & {Role.MANAGER, Role.ADMIN}:
         raise Forbidden("只有管理人员可以裁决申诉")
     with transaction.atomic():
-        p = visible_penalties(user).select_for_update().filter(pk=penalty_id).first()
-        if p is None:
-            from doorstep.core.errors import NotFound
-
-            raise NotFound("处罚记录不存在")
+        p = _locked_entry(penalty_id, user)
         if p.status not in (PenaltyStatus.APPEALED, PenaltyStatus.OPEN):
             raise Conflict("该处罚已有结论", state=p.status, allowed=[])
-        p.status = PenaltyStatus.UPHELD if uphold else PenaltyStatus.EXEMPTED
-        p.decided_by = user
-        p.decided_at = app_clock.now()
-        p.decision_note = note
-        p.save()
+        if uphold:
+            append_change(p, ChangeKind.UPHOLD, PenaltyStatus.UPHELD, by=user, note=note)
+        else:
+            append_change(p, ChangeKind.EXEMPT, PenaltyStatus.EXEMPTED, by=user, note=note)
     return p
+
+
+def history(penalty: Penalty) -> list[PenaltyChange]:
+    """The entry's steps, oldest first, with who took them."""
+    return list(penalty.changes.select_related("by", "refers_to").order_by("seq"))
+
+
+def appeal_and_decision(p: Penalty) -> tuple[PenaltyChange | None, PenaltyChange | None]:
+    """The entry's latest appeal and latest decision (from prefetched `changes`)."""
+    steps = sorted(p.changes.all(), key=lambda c: c.seq)
+    appeals = [c for c in steps if c.kind == ChangeKind.APPEAL]
+    decisions = [c for c in steps if c.kind in (*DECISIONS, ChangeKind.REPORT_BACK_EXEMPT)]
+    return (appeals[-1] if appeals else None, decisions[-1] if decisions else None)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from doorstep.orders.choices import FaultClass, Kind
@@ -96,6 +100,8 @@ class Policy(models.Model):
     params = models.JSONField(_("参数"), default=dict, blank=True)
     enabled = models.BooleanField(_("启用"), default=True)
     source = models.CharField(_("依据"), max_length=64, blank=True)
+    # Raised by every edit; each ledger entry names the version that priced it.
+    version = models.PositiveIntegerField(_("版本"), default=1)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -153,6 +159,10 @@ class Clock(models.Model):
     next_check_at = models.DateTimeField(null=True, blank=True)
     # Optional worker claim: who is on it (SQLite has no SKIP LOCKED).
     claimed_by = models.CharField(max_length=64, blank=True)
+    # Set when the worker could not process the clock: it is moved aside (next_check_at NULL)
+    # and listed on the breaches page until someone looks at it.
+    failed_at = models.DateTimeField(null=True, blank=True)
+    failure = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -175,8 +185,13 @@ class Breach(models.Model):
 
     order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="breaches")
     rule = models.CharField(max_length=8, choices=Rule.choices)
-    clock = models.OneToOneField(
-        Clock, on_delete=models.CASCADE, null=True, blank=True, related_name="breach"
+    # A clock breached, voided by a late upload and breached again has several breaches; at
+    # most one of them is live (not void), see the constraint below.
+    clock = models.ForeignKey(
+        Clock, on_delete=models.CASCADE, null=True, blank=True, related_name="breaches"
+    )
+    revives = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     # Covered by the composite and unique indexes below, so no single-column index each.
     event = models.ForeignKey(
@@ -213,19 +228,81 @@ class Breach(models.Model):
                 fields=["event", "rule"],
                 name="breach_once_per_event",
                 condition=Q(event__isnull=False),
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["clock"],
+                name="breach_live_once_per_clock",
+                condition=Q(clock__isnull=False, void=False),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.rule} {self.order_id}"
 
 
-class Penalty(models.Model):
-    """R20: a ledger entry per breach, against the technician and their branch."""
+class AppendOnlyQuerySet(models.QuerySet[Any]):
+    """Ledger and policy history: rows are added, never changed or removed (like OrderEvent)."""
 
-    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="penalties")
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("the ledger is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:  # type: ignore[override]
+        raise PermissionError("the ledger is append-only")
+
+
+class AppendOnly(models.Model):
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("the ledger is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("the ledger is append-only")
+
+
+CHARGED = (PenaltyStatus.OPEN, PenaltyStatus.APPEALED, PenaltyStatus.UPHELD)
+
+
+def _latest_status() -> Any:
+    return Subquery(
+        PenaltyChange.objects.filter(penalty=OuterRef("pk"))
+        .order_by("-seq")
+        .values("status_after")[:1]
+    )
+
+
+class PenaltyQuerySet(AppendOnlyQuerySet):
+    def with_status(self) -> PenaltyQuerySet:
+        status = Coalesce(_latest_status(), F("initial_status"))
+        return self.annotate(status=status).annotate(  # type: ignore[no-any-return]
+            amount_due=Case(
+                When(status__in=CHARGED, then=F("amount")),
+                default=Value(Decimal("0")),
+                output_field=models.DecimalField(max_digits=8, decimal_places=2),
+            )
+        )
+
+
+class PenaltyManager(models.Manager["Penalty"]):
+    """Every query carries the derived `status` and `amount_due`, so lists and the API filter
+    on them as if they were columns."""
+
+    def get_queryset(self) -> PenaltyQuerySet:
+        return PenaltyQuerySet(self.model, using=self._db).with_status()
+
+
+class Penalty(AppendOnly):
+    """R20: a ledger entry per breach, against the technician and their branch.
+
+    Never changed after it is written: appeals, decisions, exemptions and voids are
+    `PenaltyChange` rows, and the entry's status is the status after its latest change."""
+
+    order = models.ForeignKey(WorkOrder, on_delete=models.PROTECT, related_name="penalties")
     breach = models.OneToOneField(
-        Breach, on_delete=models.CASCADE, null=True, blank=True, related_name="penalty"
+        Breach, on_delete=models.PROTECT, null=True, blank=True, related_name="penalty"
     )
     event = models.ForeignKey(
         OrderEvent,
@@ -239,35 +316,38 @@ class Penalty(models.Model):
     amount = models.DecimalField(max_digits=8, decimal_places=2)
     technician = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
         db_index=False,
     )
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+", db_index=False)
-    status = models.CharField(
+    # open, or exempted when an approved report-back already covered the clock.
+    initial_status = models.CharField(
         max_length=16, choices=PenaltyStatus.choices, default=PenaltyStatus.OPEN
     )
     reason = models.CharField(max_length=200, blank=True)
-    appeal_reason = models.TextField(blank=True)
-    appealed_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
+    # The policy row (and its version) that priced the entry.
+    policy = models.ForeignKey(
+        Policy, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
+    policy_version = models.PositiveIntegerField(null=True, blank=True)
+    # The voided entry this one replaces, when a voided breach was breached again.
+    revives = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     created_at = models.DateTimeField()
+    hash = models.CharField(max_length=64)
+
+    objects = PenaltyManager()
+    raw = PenaltyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        base_manager_name = "raw"
         indexes = [
-            models.Index(fields=["technician", "status"], name="penalty_tech_status"),
+            models.Index(fields=["technician", "created_at"], name="penalty_tech_time"),
             models.Index(fields=["branch", "created_at"], name="penalty_branch_time"),
         ]
         constraints = [
@@ -279,7 +359,104 @@ class Penalty(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.rule} ¥{self.amount} {self.status}"
+        return f"{self.rule} ¥{self.amount}"
+
+    @property
+    def status(self) -> str:
+        if "_status" not in self.__dict__:
+            last = self.changes.order_by("-seq").values_list("status_after", flat=True).first()
+            self.__dict__["_status"] = last or self.initial_status
+        return str(self.__dict__["_status"])
+
+    @status.setter
+    def status(self, value: str) -> None:
+        self.__dict__["_status"] = value
+
+    def get_status_display(self) -> str:
+        return str(PenaltyStatus(self.status).label)
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        self.__dict__.pop("_status", None)
+        super().refresh_from_db(*args, **kwargs)
+
+
+class ChangeKind(models.TextChoices):
+    APPEAL = "appeal", _("申诉")
+    UPHOLD = "uphold", _("维持处罚")
+    EXEMPT = "exempt", _("免责")
+    REPORT_BACK_EXEMPT = "report_back_exempt", _("回告免责")
+    VOID = "void", _("撤销（记录表明未超时）")
+    CARRIED = "carried", _("沿用原裁决")
+
+
+DECISIONS = (ChangeKind.UPHOLD, ChangeKind.EXEMPT, ChangeKind.CARRIED)
+
+
+class PenaltyChange(AppendOnly):
+    """One step in a ledger entry's life. Chained: `prev_hash` is the entry's own hash for
+    the first change, the previous change's hash after that."""
+
+    penalty = models.ForeignKey(Penalty, on_delete=models.PROTECT, related_name="changes")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=24, choices=ChangeKind.choices)
+    status_after = models.CharField(max_length=16, choices=PenaltyStatus.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    at = models.DateTimeField()
+    note = models.TextField(blank=True)
+    # A carried decision names the decision on the earlier entry it carries.
+    refers_to = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["penalty_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["penalty", "seq"], name="penalty_change_seq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.penalty_id}#{self.seq} {self.kind}"
+
+
+class PolicyChange(AppendOnly):
+    """Who changed a policy row, when, and what it said before and after. One chain over all
+    policy changes (`prev_hash` of the first is empty); edits are rare, so one chain is cheap."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="changes")
+    version = models.PositiveIntegerField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    at = models.DateTimeField()
+    via = models.CharField(max_length=16)  # page, admin, migration
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField()
+    prev_hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id} v{self.version}"
 
 
 class ReportBack(models.Model):

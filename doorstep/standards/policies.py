@@ -13,7 +13,9 @@ from doorstep.orders.models import WorkOrder
 from doorstep.standards.calendar import AlwaysOpen, DayOverride, WorkingHours
 from doorstep.standards.calendar import Calendar as CalendarLike
 
-# (key, label, matchers, minutes, amount, params, source) — loaded by migration 0002.
+# (key, label, matchers, minutes, amount, params, source): the SPEC defaults as they stand
+# now. Migration 0002 holds its own frozen copy; tests that flush the tables load these.
+# No `clock.compensation`: nothing starts an R18 clock yet (it comes with R18).
 DEFAULTS: list[tuple[str, str, dict[str, str], int | None, str | None, dict[str, Any], str]] = [
     ("clock.contact", "派单后30分钟内联系客户", {}, 30, None, {"warn_pct": 80}, "000 ch.2 §1"),
     (
@@ -89,15 +91,6 @@ DEFAULTS: list[tuple[str, str, dict[str, str], int | None, str | None, dict[str,
         "000 ch.1 §23, 000 ch.4 §6.21",
     ),
     ("clock.callback", "回单后48小时内回访", {}, 2880, None, {"warn_pct": 80}, "000 ch.1 §21, 003"),
-    (
-        "clock.compensation",
-        "损坏财物48小时内赔偿处理",
-        {},
-        2880,
-        None,
-        {"warn_pct": 80},
-        "000 ch.4 §8.2",
-    ),
     (
         "check.R3",
         "装机/移机上门前10–15分钟电话确认",
@@ -245,6 +238,7 @@ class Resolved:
     amount: Decimal | None
     params: dict[str, Any]
     calendar_id: int | None
+    version: int | None = None
 
 
 _lock = threading.Lock()
@@ -300,7 +294,9 @@ def resolve(key: str, order: WorkOrder | None = None) -> Resolved | None:
         return None
     # Most specific wins; among equals the newest row (an admin's later edit).
     best = max(rows, key=lambda r: (r.specificity(), r.id))
-    return Resolved(key, best.id, best.minutes, best.amount, dict(best.params), best.calendar_id)
+    return Resolved(
+        key, best.id, best.minutes, best.amount, dict(best.params), best.calendar_id, best.version
+    )
 
 
 def amount_for(key: str, order: WorkOrder) -> Decimal:

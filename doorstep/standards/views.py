@@ -328,7 +328,7 @@ def _penalty_csv(qs: QuerySet[Penalty]) -> StreamingHttpResponse:
     header = [
         "编号", "工单号", "规则", "规则说明", "金额（元）", "装维人员工号", "装维人员",
         "账号", "分公司", "状态", "原因", "记录时间", "申诉理由", "申诉时间", "裁决人",
-        "裁决时间", "裁决说明",
+        "裁决时间", "裁决说明", "计价规则（版本）",
     ]  # fmt: skip
 
     def when(value: datetime | None) -> str:
@@ -338,18 +338,23 @@ def _penalty_csv(qs: QuerySet[Penalty]) -> StreamingHttpResponse:
         writer = csv.writer(_Echo())
         yield "\ufeff" + writer.writerow(header)  # BOM: Excel then reads it as UTF-8
         with timezone.override(SHANGHAI):
-            for p in qs.select_related(
-                "order", "technician__staff", "branch", "decided_by"
-            ).iterator(chunk_size=2000):
+            for p in (
+                qs.select_related("order", "technician__staff", "branch")
+                .prefetch_related("changes__by")
+                .iterator(chunk_size=2000)
+            ):
                 tech = p.technician
                 staff = getattr(tech, "staff", None) if tech else None
+                appeal, decision = ledger.appeal_and_decision(p)
                 yield writer.writerow([_cell(v) for v in [
                     p.pk, p.order.number, p.rule, p.get_rule_display(), f"{p.amount:.2f}",
                     staff.employee_no if staff else "", staff.name if staff else "",
                     tech.get_username() if tech else "", p.branch.name, p.get_status_display(),
-                    p.reason, when(p.created_at), p.appeal_reason, when(p.appealed_at),
-                    p.decided_by.get_username() if p.decided_by else "", when(p.decided_at),
-                    p.decision_note,
+                    p.reason, when(p.created_at), appeal.note if appeal else "",
+                    when(appeal.at if appeal else None),
+                    decision.by.get_username() if decision and decision.by else "",
+                    when(decision.at if decision else None), decision.note if decision else "",
+                    f"#{p.policy_id} v{p.policy_version}" if p.policy_id else "",
                 ]])  # fmt: skip
 
     stamp = timezone.localtime(app_clock.now()).strftime("%Y%m%d-%H%M")
@@ -367,7 +372,9 @@ def _penalty_page(
     user = request.user
     can_decide = bool(roles_of(user) & MANAGERS)
     bound = bound or {}
-    qs = qs.select_related("order", "technician__staff", "branch", "decided_by__staff")
+    qs = qs.select_related("order", "technician__staff", "branch", "policy").prefetch_related(
+        "changes__by__staff"
+    )
     page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = []
     for p in page.object_list:
@@ -378,7 +385,14 @@ def _penalty_page(
         if p.status == PenaltyStatus.APPEALED and can_decide:
             given = bound.get(p.pk)
             decide_form = given if isinstance(given, DecideForm) else DecideForm(prefix=f"d{p.pk}")
-        rows.append({"p": p, "appeal_form": appeal_form, "decide_form": decide_form})
+        rows.append(
+            {
+                "p": p,
+                "history": sorted(p.changes.all(), key=lambda c: c.seq),
+                "appeal_form": appeal_form,
+                "decide_form": decide_form,
+            }
+        )
     query = _query_without_page(request)
     ctx = {
         "form": form,

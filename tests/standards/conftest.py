@@ -36,3 +36,22 @@ def do(
 ) -> Any:
     with at(when):
         return perform(order.pk, action, actor, payload or {})[0]
+
+
+def entry_in_status(status: str, by: Any = None, **fields: Any) -> Any:
+    """A ledger entry written as the app writes one, then taken to `status` by the steps a
+    user would take (appeal, then a decision)."""
+    from doorstep.standards.breaches import append_change
+    from doorstep.standards.integrity import penalty_hash
+    from doorstep.standards.models import ChangeKind, Penalty
+
+    p = Penalty(**fields)
+    p.hash = penalty_hash(p)
+    p.save()
+    if status in ("appealed", "upheld", "exempted"):
+        append_change(p, ChangeKind.APPEAL, "appealed", by=p.technician, note="申诉")
+    if status == "upheld":
+        append_change(p, ChangeKind.UPHOLD, "upheld", by=by, note="维持")
+    if status == "exempted":
+        append_change(p, ChangeKind.EXEMPT, "exempted", by=by, note="免责")
+    return Penalty.objects.get(pk=p.pk)

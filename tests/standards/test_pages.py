@@ -20,7 +20,7 @@ from doorstep.standards.calendar import library_has_year
 from doorstep.standards.models import Breach, Calendar, HolidayDay, Penalty, Policy, ReportBack
 from doorstep.worker import Worker
 from tests.conftest import repair_data
-from tests.standards.conftest import do, fault_at
+from tests.standards.conftest import do, entry_in_status, fault_at
 
 D = "2026-11-20"
 PENALTIES = "/standards/penalties/"
@@ -73,7 +73,9 @@ def test_a_technician_sees_only_their_own_penalties_and_appeals_an_open_one(
     )
     assert resp.status_code == 302
     mine.refresh_from_db()
-    assert (mine.status, mine.appeal_reason) == ("appealed", "客户电话停机，已有截图")
+    appealed, _ = ledger.appeal_and_decision(mine)
+    assert mine.status == "appealed"
+    assert appealed is not None and (appealed.note, appealed.by) == ("客户电话停机，已有截图", org.tech)
     assert f'id="appeal-{mine.pk}"' not in html(c.get(PENALTIES))  # appealed once only
 
 
@@ -96,7 +98,7 @@ def test_another_technician_cannot_appeal_someone_elses_penalty(org: Any, at: An
     # A manager sees the entry but may not appeal in the technician's name.
     assert client_for("manager").post(PENALTIES, post).status_code == 403
     theirs.refresh_from_db()
-    assert (theirs.status, theirs.appeal_reason) == ("open", "")
+    assert (theirs.status, ledger.appeal_and_decision(theirs)) == ("open", (None, None))
 
 
 def test_a_post_without_the_csrf_token_is_refused(org: Any, at: Any) -> None:
@@ -121,11 +123,9 @@ def test_a_manager_decides_an_appeal_and_a_technician_cannot(org: Any, at: Any) 
     assert f'id="decide-{entry.pk}"' in page and "维持" in page and "免责" in page
     assert c.post(PENALTIES + "?status=appealed", decide).status_code == 302
     entry.refresh_from_db()
-    assert (entry.status, entry.decided_by, entry.decision_note) == (
-        "exempted",
-        org.manager,
-        "情况属实",
-    )
+    _, decision = ledger.appeal_and_decision(entry)
+    assert decision is not None
+    assert (entry.status, decision.by, decision.note) == ("exempted", org.manager, "情况属实")
     # Deciding twice is a conflict shown on the page, not a second decision.
     again = c.post(PENALTIES, {**decide, f"d{entry.pk}-decision": "uphold"})
     assert again.status_code == 409 and "该处罚已有结论" in html(again)
@@ -137,9 +137,9 @@ def ledger_rows(org: Any, repair_order: Any) -> dict[str, Penalty]:
     def entry(
         tech: Any, rule: str, amount: str, status: str, when: str, branch: Any = None
     ) -> Penalty:
-        return Penalty.objects.create(
+        return entry_in_status(
             order=repair_order, rule=rule, amount=Decimal(amount), technician=tech,
-            branch=branch or org.gs, status=status,
+            branch=branch or org.gs, status=status, by=org.manager,
             created_at=datetime.fromisoformat(f"{when}+08:00"))  # fmt: skip
 
     return {
