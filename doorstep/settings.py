@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "doorstep.notifications",
     "doorstep.field",
     "doorstep.dispatch",
+    "doorstep.customers",
     "doorstep.api",
     "doorstep.web",
     "doorstep.bench",
@@ -156,7 +157,7 @@ DOORSTEP_COMPANY = env("DOORSTEP_COMPANY", "中国电信")
 # Which pre-departure kit checklist crews confirm (R24): a code from field/data/kit_checklists.json.
 DOORSTEP_KIT_CHECKLIST = env("DOORSTEP_KIT_CHECKLIST", "")
 DOORSTEP_BENCH_ENDPOINTS = envbool("DOORSTEP_BENCH_ENDPOINTS", False)
-# Failed password attempts for one username from one address per minute before 429.
+# Failed password attempts from one client address per minute before 429 (all processes).
 DOORSTEP_LOGIN_ATTEMPTS_PER_MINUTE = envint("DOORSTEP_LOGIN_ATTEMPTS_PER_MINUTE", 10)
 
 LOGGING = {

@@ -4,7 +4,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.core.cache import cache
 from django.http import HttpRequest
 from ninja import NinjaAPI, Schema
 from pydantic import Field
@@ -13,6 +12,7 @@ from doorstep.api.auth import SessionOrBearer
 from doorstep.api.errors import install_error_handlers
 from doorstep.api.models import ApiToken
 from doorstep.core.errors import DoorstepError
+from doorstep.customers import throttle
 from doorstep.orders.api import router as orders_router
 from doorstep.standards.api import router as standards_router
 
@@ -46,22 +46,16 @@ class TooManyRequests(DoorstepError):
     code = "too_many_requests"
 
 
-def _attempts_key(request: HttpRequest, username: str) -> str:
-    return f"token-attempts:{request.META.get('REMOTE_ADDR', '')}:{username.lower()}"
-
-
 @api.post("/auth/token", auth=None, response={200: TokenOut}, tags=["auth"])
 def issue_token(request: HttpRequest, body: TokenIn) -> dict[str, Any]:
-    key = _attempts_key(request, body.username)
-    limit = settings.DOORSTEP_LOGIN_ATTEMPTS_PER_MINUTE
-    if limit and cache.get(key, 0) >= limit:
+    # Failed attempts per client address, counted by the one rate limit every process shares.
+    ip = throttle.client_address(request)
+    if throttle.at_limit("token", ip, settings.DOORSTEP_LOGIN_ATTEMPTS_PER_MINUTE):
         raise TooManyRequests("尝试次数过多，请一分钟后再试")
     user = authenticate(request, username=body.username, password=body.password)
     if user is None or not user.is_active:
-        cache.add(key, 0, 60)
-        cache.incr(key)
+        throttle.count("token", ip, 60)
         raise Unauthorized("用户名或密码错误")
-    cache.delete(key)
     token, raw = ApiToken.issue(user)
     return {"token": raw, "expires_at": token.expires_at.isoformat()}
 
@@ -73,3 +67,4 @@ def health(request: HttpRequest) -> dict[str, str]:
 
 api.add_router("", orders_router)
 api.add_router("", standards_router)
+api.add_router("", "doorstep.customers.api.router")

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
 from doorstep.orders.choices import OPEN, Action, Status
 from doorstep.org.choices import Role
 
@@ -121,3 +124,40 @@ def possible_targets(action: str, source: str) -> frozenset[str]:
     if action in _DYNAMIC_TARGETS:
         return _DYNAMIC_TARGETS[action]
     return frozenset({t.to if t.to else source})
+
+
+# The customer acts through the link sent to them (doorstep.customers), never with a login, so
+# "customer" is an actor role of the history and not one of the staff roles in `Role`. Their
+# actions have a table of their own: staff can never take them, and the staff table above stays
+# what SPEC §2 lists. `chase` is the same action as the staff's, recorded with by=customer.
+CUSTOMER = "customer"
+
+
+class CustomerAction(models.TextChoices):
+    CONFIRM = "confirm", _("客户确认预约")
+    ASK_RESCHEDULE = "ask_reschedule", _("客户申请改约")
+    CHASE = "chase", _("客户催单")
+    RATE = "rate", _("客户评价")
+    LODGE_COMPLAINT = "lodge_complaint", _("客户投诉")
+
+
+def _c(action: CustomerAction, sources: frozenset[str] | set[str]) -> Transition:
+    label = str(action.label)
+    return Transition(action.value, frozenset(sources), None, frozenset({CUSTOMER}), label)
+
+
+CUSTOMER_TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in [
+        _c(CustomerAction.CONFIRM, {S.SCHEDULED, S.EN_ROUTE}),
+        _c(CustomerAction.ASK_RESCHEDULE, {S.ACCEPTED, S.SCHEDULED, S.EN_ROUTE}),
+        _c(CustomerAction.CHASE, ANY_OPEN),
+        _c(CustomerAction.RATE, {S.COMPLETED, S.CLOSED}),
+        _c(CustomerAction.LODGE_COMPLAINT, ANY),
+    ]
+}
+
+
+def customer_actions(status: str) -> list[str]:
+    """What the customer may do from `status` (the buttons their page shows)."""
+    return [name for name, t in CUSTOMER_TRANSITIONS.items() if status in t.sources]

@@ -19,6 +19,7 @@ from doorstep.core import clock
 from doorstep.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from doorstep.orders.access import staff_of, visible_orders
 from doorstep.orders.actions.context import ActionContext, Outcome
+from doorstep.orders.actions.customer import CUSTOMER_HANDLERS, validate_customer_payload
 from doorstep.orders.actions.handlers import HANDLERS
 from doorstep.orders.actions.payloads import CreatePayload, Payload, as_json, validate_payload
 from doorstep.orders.choices import Kind, Status
@@ -26,7 +27,13 @@ from doorstep.orders.history import event_hash
 from doorstep.orders.hooks import run_after_event, run_before_event
 from doorstep.orders.models import OrderEvent, WorkOrder
 from doorstep.orders.repeats import find_repeat_of
-from doorstep.orders.states import TRANSITIONS, allowed_actions
+from doorstep.orders.states import (
+    CUSTOMER,
+    CUSTOMER_TRANSITIONS,
+    TRANSITIONS,
+    allowed_actions,
+    customer_actions,
+)
 from doorstep.org.choices import RegionType, Role
 from doorstep.org.models import Branch, Customer, roles_of
 
@@ -139,11 +146,17 @@ def perform(
     data: dict[str, Any] | Payload | None = None,
     *,
     expected_version: int | None = None,
+    as_customer: bool = False,
 ) -> tuple[WorkOrder, OrderEvent]:
-    """Run `action` on the order as `actor` (None = the system). Returns the order and event."""
-    if action not in TRANSITIONS or action == "create":
+    """Run `action` on the order as `actor` (None = the system). Returns the order and event.
+
+    `as_customer`: the customer through their link (doorstep.customers has checked it); the
+    actor is None, the role "customer", and only the customer's own table of actions applies.
+    """
+    table = CUSTOMER_TRANSITIONS if as_customer else TRANSITIONS
+    if action not in table or action == "create" or (as_customer and actor is not None):
         raise NotFound(f"没有名为 {action} 的操作")
-    payload = _validated(action, data)
+    payload = validate_customer_payload(action, data) if as_customer else _validated(action, data)
     with transaction.atomic():
         base = WorkOrder.objects.all() if actor is None else visible_orders(actor)
         order = base.select_related("technician", "branch").filter(pk=order_id).first()
@@ -151,10 +164,13 @@ def perform(
             raise NotFound("工单不存在或无权查看")
         # Read the time only now: on SQLite BEGIN IMMEDIATE may have waited for the lock.
         now = clock.now()
-        spec = TRANSITIONS[action]
-        role = pick_role(actor, action, order)
+        spec = table[action]
+        role = CUSTOMER if as_customer else pick_role(actor, action, order)
         if order.status not in spec.sources:
-            allowed = allowed_actions(order.status, roles_of(actor) if actor else set())
+            if as_customer:
+                allowed = customer_actions(order.status)
+            else:
+                allowed = allowed_actions(order.status, roles_of(actor) if actor else set())
             raise Conflict(
                 f"工单当前状态为 {Status(order.status).label}，不能执行 {spec.label}",
                 state=order.status,
@@ -166,7 +182,8 @@ def perform(
         last = order.events.order_by("-seq").values_list("occurred_at", flat=True).first()
         occurred = resolve_occurred_at(payload, now, last)
         ctx = ActionContext(order, action, payload, actor, role, occurred, now)
-        outcome: Outcome = HANDLERS[action](ctx)
+        handler = CUSTOMER_HANDLERS[action] if as_customer else HANDLERS[action]
+        outcome: Outcome = handler(ctx)
         run_before_event(ctx, outcome)
         from_status = order.status
         to_status = outcome.to_status or from_status
