@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "doorstep.customers",
     "doorstep.api",
     "doorstep.web",
+    "doorstep.ui",
     "doorstep.bench",
     "doorstep.kpis",
 ]

@@ -32,7 +32,7 @@ from doorstep.orders.models import WorkOrder
 from doorstep.orders.privacy import customer_view, log_personal_views
 from doorstep.org.choices import Role
 from doorstep.org.models import Branch, roles_of
-from doorstep.web.clocks import nearest_by_order
+from doorstep.ui.clocks import nearest_by_order
 
 DISPATCH_ROLES = {Role.DISPATCHER, Role.MANAGER, Role.ADMIN}
 DAY_START_HOUR, DAY_END_HOUR = 7, 21

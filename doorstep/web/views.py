@@ -238,7 +238,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         visible_orders(request.user).select_related("branch", "customer", "technician"), filters
     ).order_by("-reported_at", "-id")
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    from doorstep.web.clocks import nearest_by_order
+    from doorstep.ui.clocks import nearest_by_order
 
     objects = list(page.object_list)
     nearest = nearest_by_order([o.pk for o in objects])
@@ -345,7 +345,7 @@ def _render_order(
         e.lines = _payload_lines(shown) if e.action != "create" else []  # type: ignore[attr-defined]
         e.late_upload = (e.recorded_at - e.occurred_at).total_seconds() > 120  # type: ignore[attr-defined]
     from doorstep.orders.hooks import clocks_of
-    from doorstep.web.clocks import for_display
+    from doorstep.ui.clocks import for_display
 
     ctx = {
         "order": order,
