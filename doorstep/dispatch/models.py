@@ -126,22 +126,46 @@ class HandoverItem(models.Model):
 
 
 class DayPlan(models.Model):
-    """One run of the day planner for a branch and date: a preview the dispatcher adjusts and
-    applies (as assign actions), kept with its figures so a re-plan can say what moved."""
+    """One run of the day planner for a branch and date, and the job that computes it.
+
+    The page queues the job (`queued`); `doorstep worker` claims it (`running`), runs the
+    solver outside any transaction and stores the routes (`preview`, or `failed` with the
+    error). The dispatcher adjusts the preview and applies it as assign actions, all or none
+    (`applied`, by whom and when). A re-plan supersedes the plan it replaces and lists the
+    booked customers whose time moves."""
 
     class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("计算中")
         PREVIEW = "preview", _("预览")
+        FAILED = "failed", _("计算失败")
         APPLIED = "applied", _("已应用")
         SUPERSEDED = "superseded", _("已被替换")
 
+    PENDING = (Status.QUEUED, Status.RUNNING)  # the job has not finished
+    RESULTS = (Status.PREVIEW, Status.APPLIED)  # a plan a re-plan can compare against
+
     branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="day_plans")
     day = models.DateField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PREVIEW)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField()
+    # What the dispatcher asked for: the solver's time budget, a re-plan of the rest of the day
+    # from the moment the job runs, technicians off sick, visits running long (order id → min).
     seconds = models.FloatField(default=5.0)
+    replan = models.BooleanField(default=False)
+    off_sick = models.JSONField(default=list)
+    extend_minutes = models.JSONField(default=dict)
+    # The job: which worker holds it, since when, how many times it was claimed, how far the
+    # search is (0–1 of its time budget) and why it failed.
+    worker = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    progress = models.FloatField(default=0.0)
+    error = models.TextField(blank=True)
     # {"travel_km", "visits", "unassigned", "late", "at_risk", "violations": […]}
     summary = models.JSONField(default=dict)
     # [{"technician", "depart", "return_at", "travel_km", "lunch": {start,end}|null,
@@ -150,11 +174,34 @@ class DayPlan(models.Model):
     routes = models.JSONField(default=list)
     unassigned = models.JSONField(default=list)  # [{"order", "number", "reason"}]
     moved = models.JSONField(default=list)  # customers whose booked time moves (re-plan)
+    # {"orders": {order id: version}} of every order the solver was given, to tell a preview
+    # whose orders changed since.
+    inputs = models.JSONField(default=dict)
     log = models.TextField(blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["branch", "day", "created_at"], name="dayplan_branch_day")]
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["branch", "day", "created_at"], name="dayplan_branch_day"),
+            # The worker's claim and its look for jobs whose worker died.
+            models.Index(
+                fields=["status", "created_at"],
+                name="dayplan_pending",
+                condition=models.Q(status__in=["queued", "running"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.branch_id} {self.day} {self.status}"
+
+    @property
+    def pending(self) -> bool:
+        return self.status in self.PENDING

@@ -87,7 +87,7 @@ def test_the_day_plan_is_previewed_then_applied_as_assign_actions(crew: Any) -> 
     ).exists()  # a preview changes nothing
     first = plan.routes[0]["visits"][0]["order"]
     result = planning.apply(plan, crew.dispatcher, overrides={first: "other_tech"})
-    assert len(result["assigned"]) == plan.summary["visits"] and not result["failed"]
+    assert result.applied and len(result.assigned) == plan.summary["visits"] and not result.failed
     assert WorkOrder.objects.get(pk=first).technician.username == "other_tech"
     assigned = WorkOrder.objects.filter(pk__in=[o.pk for o in orders], status="dispatched").count()
     assert assigned == plan.summary["visits"]

@@ -32,8 +32,9 @@ per-profile matrices would be millions of Python ``Edge`` objects.
 
 from __future__ import annotations
 
+import time
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -499,6 +500,28 @@ def solution_to_plan(built: Built, solution: pyvrp.Solution, solver: str = "pyvr
     )
 
 
+Progress = Callable[[float], None]
+
+
+class _Budget:
+    """PyVRP's MaxRuntime that also tells `report` what share of the whole day's budget is
+    spent. PyVRP calls its stopping criterion once per iteration, so `report` must be cheap
+    (the day-plan job throttles its writes)."""
+
+    def __init__(self, seconds: float, report: Progress | None, before: float, total: float):
+        self._stop = MaxRuntime(seconds)
+        self._report = report
+        self._before = before
+        self._total = total or 1.0
+        self._start = time.perf_counter()
+
+    def __call__(self, best_cost: int) -> bool:
+        if self._report is not None:
+            spent = self._before + time.perf_counter() - self._start
+            self._report(min(1.0, spent / self._total))
+        return bool(self._stop(best_cost))
+
+
 def plan_day(
     request: PlanRequest,
     seconds: float = 10.0,
@@ -506,6 +529,7 @@ def plan_day(
     params: pyvrp.SolveParams | None = None,
     warm_start: Plan | None = None,
     use_greedy_start: bool = True,
+    progress: Progress | None = None,
 ) -> Plan:
     """Plan ``request`` with PyVRP for ``seconds`` of search (deterministic per seed).
 
@@ -516,22 +540,29 @@ def plan_day(
     Each search starts from ``warm_start`` if given, else from the greedy by-hand plan (cheap,
     and it spares a large day the random start PyVRP would otherwise spend seconds repairing),
     unless ``use_greedy_start`` is off.
+
+    ``progress``, if given, is called during the search with the share (0–1) of ``seconds``
+    spent so far.
     """
     parts, orphans = split(request)
     if len(parts) <= 1 and not orphans:
-        return _plan_part(request, seconds, seed, params, warm_start, use_greedy_start)
-    total = sum(len(p.jobs) + len(p.technicians) for p in parts) or 1
-    plans = [
-        _plan_part(
-            part,
-            seconds * (len(part.jobs) + len(part.technicians)) / total,
+        return _plan_part(
+            request,
+            seconds,
             seed,
             params,
             warm_start,
             use_greedy_start,
+            _Budget(seconds, progress, 0.0, seconds),
         )
-        for part in parts
-    ]
+    total = sum(len(p.jobs) + len(p.technicians) for p in parts) or 1
+    plans = []
+    before = 0.0
+    for part in parts:
+        share = seconds * (len(part.jobs) + len(part.technicians)) / total
+        budget = _Budget(share, progress, before, seconds)
+        plans.append(_plan_part(part, share, seed, params, warm_start, use_greedy_start, budget))
+        before += share
     by_tech = {r.technician: r for p in plans for r in p.routes}
     routes = tuple(by_tech[t.username] for t in request.technicians if t.username in by_tech)
     unassigned = [u for p in plans for u in p.unassigned] + orphans
@@ -593,6 +624,7 @@ def _plan_part(
     params: pyvrp.SolveParams | None,
     warm_start: Plan | None,
     use_greedy_start: bool,
+    stop: _Budget | None = None,
 ) -> Plan:
     built = build(request)
     if built.data.num_clients == 0:
@@ -608,7 +640,7 @@ def _plan_part(
         warnings.simplefilter("ignore", PenaltyBoundWarning)
         result = pyvrp.solve(
             built.data,
-            stop=MaxRuntime(seconds),
+            stop=stop or MaxRuntime(seconds),
             seed=seed,
             collect_stats=False,
             display=False,
