@@ -36,7 +36,6 @@ INSTALLED_APPS = [
     "doorstep.api",
     "doorstep.web",
     "doorstep.ui",
-    "doorstep.bench",
     "doorstep.kpis",
 ]
 

@@ -42,21 +42,3 @@ class ApiToken(models.Model):
         )
         return token, raw
 
-
-class IdempotencyRecord(models.Model):
-    """The first answer to a request with an Idempotency-Key, replayed for the same key."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=128)
-    request_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField()
-    response = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_key")
-        ]
-
-    def __str__(self) -> str:
-        return self.key

@@ -68,6 +68,8 @@ def _run(args: list[str], env: dict[str, str]) -> str:
 SETUP = """
 from django.contrib.auth.models import Group, User
 from doorstep.api.models import ApiToken
+from doorstep.bench.baseline import ensure_table
+ensure_table()
 from doorstep.org.models import Branch, Staff
 b = Branch.objects.create(code="GS", name="拱墅营维中心", region_type="urban")
 u = User.objects.create_user("bench-operator", password="x")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from doorstep.bench.models import BaselineRow
+from doorstep.bench.baseline import BaselineRow
 
 
 @csrf_exempt

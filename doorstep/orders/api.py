@@ -16,7 +16,6 @@ from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import AwareDatetime, Field
 
-from doorstep.api.models import IdempotencyRecord
 from doorstep.core.errors import InvalidInput, NotFound
 from doorstep.orders.access import visible_orders
 from doorstep.orders.actions import create_order, perform
@@ -24,6 +23,7 @@ from doorstep.orders.actions.payloads import PAYLOADS, CreatePayload, validate_p
 from doorstep.orders.attachments import store_attachment
 from doorstep.orders.choices import Kind, Status
 from doorstep.orders.hooks import clocks_of
+from doorstep.orders.idempotency import IdempotencyRecord
 from doorstep.orders.models import Attachment, WorkOrder
 from doorstep.orders.privacy import log_personal_views
 from doorstep.orders.serializers import order_detail, order_summary

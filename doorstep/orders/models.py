@@ -16,6 +16,7 @@ from doorstep.orders.choices import (
     Kind,
     Status,
 )
+from doorstep.orders.idempotency import IdempotencyRecord as IdempotencyRecord
 from doorstep.org.models import Branch, Customer
 
 
