@@ -46,7 +46,7 @@ from doorstep.orders.models import OrderEvent, WorkOrder
 from doorstep.org.models import Branch, Staff, Team
 from doorstep.standards import policies
 from doorstep.standards.choices import ClockName, ClockStatus, PenaltyStatus
-from doorstep.standards.models import Clock, Penalty
+from doorstep.standards.models import CHARGED, Clock, Penalty
 
 RATE, COUNT, MEAN, SUM, PER_10K = "rate", "count", "mean", "sum", "per_10k"
 
@@ -59,9 +59,13 @@ Number = int | float | None
 def ledger_entries() -> tuple[QuerySet[Penalty], Q, Q]:
     """The penalty ledger as the KPIs read it: the entries, which of them are in force
     (charged, including those under appeal) and which were exempted. The only code here that
-    knows how an entry's standing is stored."""
-    in_force = Q(status__in=[PenaltyStatus.OPEN, PenaltyStatus.APPEALED, PenaltyStatus.UPHELD])
-    return Penalty.objects.all(), in_force, Q(status=PenaltyStatus.EXEMPTED)
+    knows how an entry's standing is stored: the ledger is append-only and `Penalty.objects`
+    carries each entry's status derived from its latest change (doorstep.standards)."""
+    return (
+        Penalty.objects.all(),
+        Q(status__in=CHARGED),
+        Q(status=PenaltyStatus.EXEMPTED),
+    )
 
 
 # --- sources and measures ------------------------------------------------------------------
