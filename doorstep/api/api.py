@@ -68,3 +68,4 @@ def health(request: HttpRequest) -> dict[str, str]:
 api.add_router("", orders_router)
 api.add_router("", standards_router)
 api.add_router("", "doorstep.customers.api.router")
+api.add_router("", "doorstep.kpis.api.router")
