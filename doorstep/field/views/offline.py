@@ -21,6 +21,10 @@ def service_worker(request: HttpRequest) -> HttpResponse:
         static("web/clocks.js"),
         static("vendor/htmx-2.0.11.min.js"),
         static("field/phone.css"),
+        static("field/phone/base.js"),
+        static("field/phone/queue.js"),
+        static("field/phone/forms.js"),
+        static("field/phone/live.js"),
         static("field/phone.js"),
         static("field/signature.js"),
     ]
