@@ -22,6 +22,7 @@ urlpatterns: list[Any] = [
     path("standards/", include("doorstep.standards.urls")),
     path("m/", include("doorstep.field.urls")),
     path("dispatch/", include("doorstep.dispatch.urls")),
+    path("notifications/", include("doorstep.notifications.urls")),
     path("", include("doorstep.customers.urls")),
     path("", include("doorstep.web.urls")),
 ]

@@ -68,4 +68,5 @@ def health(request: HttpRequest) -> dict[str, str]:
 api.add_router("", orders_router)
 api.add_router("", standards_router)
 api.add_router("", "doorstep.customers.api.router")
+api.add_router("", "doorstep.notifications.api.router")
 api.add_router("", "doorstep.kpis.api.router")

@@ -5,3 +5,10 @@ class NotificationsConfig(AppConfig):
     name = "doorstep.notifications"
     label = "notifications"
     verbose_name = "通知"
+
+    def ready(self) -> None:
+        from doorstep.notifications import notices, webhooks
+        from doorstep.orders import hooks
+
+        hooks.after_event(notices.on_order_event)
+        hooks.after_event(webhooks.fan_out)

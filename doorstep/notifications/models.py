@@ -81,7 +81,14 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} → {self.recipient_id or self.to_phone or self.subscription_id}"
+        return f"{self.kind} → {self.recipient_id or self.masked_to or self.subscription_id}"
+
+    @property
+    def masked_to(self) -> str:
+        """The recipient's phone as pages and the API show it (R22: never in full)."""
+        from doorstep.orders.privacy import mask_phone
+
+        return mask_phone(self.to_phone) if self.to_phone else ""
 
 
 class DeliveryAttempt(models.Model):
@@ -145,7 +152,7 @@ class Template(models.Model):
         return f"{self.name}（{self.code}）"
 
     def clean(self) -> None:
-        from doorstep.notifications.templates import check_template
+        from doorstep.notifications.notices import check_template
 
         check_template(self.body, self.params)
 

@@ -1,0 +1,213 @@
+"""Customer notices: admin-edited templates (Simplified Chinese, R23-checked), rendered with
+what the order knows and queued in the action's own transaction.
+
+`on_order_event` is registered as an after-event hook (apps.py): the action, its event and its
+notices commit together, and the worker sends them after commit (sender.py). Other code that
+tells a customer something (the batch-fault incident, a complaint's finding) calls
+`notify_customer(order, code, **params)`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from doorstep.core.env import env
+from doorstep.notifications.models import Notification, Template
+from doorstep.notifications.outbox import cancel_queued, queue
+
+if TYPE_CHECKING:
+    from doorstep.orders.models import OrderEvent, WorkOrder
+
+# A customer notice's kind is its template's code ("order_received" …); "customer_sms" is the
+# kind doorstep.field.language still uses for the "could not reach you" SMS it queues itself.
+LEGACY_KIND = "customer_sms"
+
+# Every parameter a template may use, with what it means (shown on the admin page).
+PARAMETERS: dict[str, str] = {
+    "customer_name": "客户姓名",
+    "order_number": "工单号",
+    "kind": "工单类型（装机、修障……）",
+    "company": "公司名称",
+    "hotline": "客服电话",
+    "technician_name": "装维人员姓名",
+    "employee_no": "装维人员工号",
+    "technician_phone": "装维人员电话",
+    "star_rating": "装维人员星级",
+    "customer_link": "客户链接",
+    "appointment": "预约时间",
+    "eta": "预计到达时间",
+    "reason": "原因",
+    "arrived_at": "到达时间",
+    "left_at": "离开时间",
+    "note": "留言或说明",
+    "contact_phone": "联系电话",
+    "evaluation_link": "评价链接",
+    "area": "故障区域",
+    "expected_restore_at": "预计恢复时间",
+    "finding": "核查结论",
+}
+
+# Values that do not exist yet: sent as a clear placeholder rather than left blank.
+NOT_YET = {
+    "star_rating": "暂无",
+    "customer_link": "（客户链接暂未开通）",
+    "evaluation_link": "（评价链接暂未开通）",
+}
+
+# The actions that tell the customer something, and the template each one uses.
+ACTION_TEMPLATE = {
+    "create": "order_received",
+    "assign": "technician_assigned",
+    "schedule": "appointment_booked",
+    # "contact" → "could_not_reach" is queued by doorstep.field.language.notify_customer
+    # until it calls notify_customer(order, "could_not_reach", f"unreachable:{event.pk}", event).
+    "notify_delay": "running_late",
+    "reschedule": "visit_moved",
+    "absent": "not_home_note",
+    "complete": "completed",
+}
+
+CUSTOMER_TEMPLATES = (
+    "order_received",
+    "technician_assigned",
+    "appointment_booked",
+    "could_not_reach",
+    "running_late",
+    "visit_moved",
+    "not_home_note",
+    "completed",
+    "batch_fault",
+    "complaint_finding",
+)
+
+_PLACEHOLDER = re.compile(r"\{(\w*)\}")
+
+
+def placeholders(body: str) -> list[str]:
+    return list(dict.fromkeys(_PLACEHOLDER.findall(body)))
+
+
+def check_template(body: str, params: Any) -> None:
+    """Refuse a template a customer must not receive (R23) or that names unknown parameters."""
+    from doorstep.field.language import explain, problems
+
+    errors: dict[str, list[str]] = {}
+    unknown = [p for p in placeholders(body) if p not in PARAMETERS]
+    if unknown:
+        errors.setdefault("body", []).append(
+            "未知参数：" + "、".join("{" + p + "}" for p in unknown)
+        )
+    hits, better = problems(_PLACEHOLDER.sub("", body))
+    if hits:
+        errors.setdefault("body", []).append(explain(hits, better))
+    if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+        errors["params"] = ['参数应为参数名列表，例如 ["customer_name", "order_number"]']
+    else:
+        unknown = [p for p in params if p not in PARAMETERS]
+        if unknown:
+            errors["params"] = ["未知参数：" + "、".join(unknown)]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _local(order: WorkOrder, moment: Any) -> str:
+    if not isinstance(moment, datetime):
+        if not moment:
+            return ""
+        try:
+            moment = datetime.fromisoformat(str(moment))
+        except ValueError:
+            return str(moment)
+    zone = ZoneInfo(getattr(order.branch, "timezone", "") or "Asia/Shanghai")
+    return moment.astimezone(zone).strftime("%m月%d日 %H:%M")
+
+
+def _window(order: WorkOrder, start: Any, end: Any) -> str:
+    first, last = _local(order, start), _local(order, end)
+    if first and last and first[:6] == last[:6]:
+        return f"{first}–{last[-5:]}"
+    return "–".join(x for x in (first, last) if x)
+
+
+def order_values(order: WorkOrder, event: OrderEvent | None = None) -> dict[str, str]:
+    """What the order knows, as template parameters (absent ones left to `NOT_YET` or blank)."""
+    from doorstep.org.models import Staff
+
+    values = {
+        "customer_name": order.customer.name,
+        "order_number": order.number,
+        "kind": order.get_kind_display(),
+        "company": settings.DOORSTEP_COMPANY,
+        "hotline": getattr(settings, "DOORSTEP_HOTLINE", None) or env("DOORSTEP_HOTLINE", "10000"),
+        "appointment": _window(order, order.appointment_start, order.appointment_end),
+    }
+    staff = (
+        Staff.objects.filter(user_id=order.technician_id).first() if order.technician_id else None
+    )
+    if staff is None and event is not None and event.actor_id:
+        staff = Staff.objects.filter(user_id=event.actor_id, is_technician=True).first()
+    if staff is not None:
+        values |= {
+            "technician_name": staff.name,
+            "employee_no": staff.employee_no,
+            "technician_phone": staff.phone or values["hotline"],
+        }
+        if staff.star_rating is not None:
+            values["star_rating"] = f"{staff.star_rating:.1f} 星"  # as the badge shows it
+    if event is not None:
+        p = event.payload or {}
+        values |= {
+            "reason": str(p.get("reason") or ""),
+            "note": str(p.get("note") or ""),
+            "eta": _local(order, p.get("eta")),
+            "arrived_at": _local(order, p.get("arrived_at")),
+            "left_at": _local(order, p.get("left_at")),
+            "contact_phone": str(p.get("contact_phone") or values.get("technician_phone", "")),
+        }
+    return {k: v for k, v in values.items() if v}
+
+
+def render(template: Template, values: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """The SMS text and the provider's parameters (in the template's order)."""
+    full = {name: "" for name in PARAMETERS} | NOT_YET | {k: str(v) for k, v in values.items()}
+    body = _PLACEHOLDER.sub(lambda m: full.get(m.group(1), ""), template.body)
+    return body, {name: full.get(name, "") for name in template.params}
+
+
+def notify_customer(
+    order: WorkOrder, code: str, dedupe_key: str, event: OrderEvent | None = None, **extra: Any
+) -> Notification | None:
+    """Queue the customer notice `code` for this order; None when the template is switched
+    off, the customer has no phone, or the same notice was already queued."""
+    template = Template.objects.filter(code=code, active=True).first()
+    if template is None or not order.customer.phone:
+        return None
+    body, params = render(template, order_values(order, event) | extra)
+    return queue(
+        template.code,
+        body,
+        to_phone=order.customer.phone,
+        subject=template.name,
+        order=order,
+        dedupe_key=dedupe_key,
+        template=template.code,
+        provider_template_id=template.provider_template_id,
+        params=params,
+    )
+
+
+def on_order_event(order: WorkOrder, event: OrderEvent) -> None:
+    """After-event hook: the notice an action owes the customer, if any."""
+    if event.action == "cancel":
+        cancel_queued(order, (*CUSTOMER_TEMPLATES, LEGACY_KIND))
+        return
+    code = ACTION_TEMPLATE.get(event.action)
+    if code is None:
+        return
+    notify_customer(order, code, f"customer:{code}:{event.pk}", event)
