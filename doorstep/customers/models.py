@@ -110,3 +110,17 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket}={self.count}"
+
+
+class AnonymisedCustomer(models.Model):
+    """A customer whose personal data retention erased, when and by which worker. The row is
+    also the claim: two workers never erase the same customer twice (unique customer)."""
+
+    customer = models.OneToOneField(
+        "org.Customer", on_delete=models.PROTECT, related_name="anonymised"
+    )
+    at = models.DateTimeField()
+    worker = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} at {self.at:%Y-%m-%d}"

@@ -1,0 +1,102 @@
+"""Retention (R22): a customer's personal data is erased once every order of theirs has been
+closed (or cancelled) for `DOORSTEP_RETENTION_DAYS`. The worker loop calls `run_due`.
+
+What is erased: the customer row's name, phone, account, address and position; the words they
+typed through their link (`CustomerRequest.text`, with the salt of its digest, so the digest in
+the history can no longer be matched against a guess); their links are revoked. Other apps add
+their own copies with `@erases_personal_data` (e.g. the outbox's recipients).
+
+What stays, and why the history still verifies: the order rows, their events and clocks, the
+ratings' stars, the area code and the customer grade: every KPI input. The hash chain covers
+event payloads, so nothing in an event is touched; the customer's own words never were in an
+event (only their salted digest). The intake event does carry the customer block as typed at
+intake, and `absent` events the contact on the visit note — erasing those needs the chain to
+hash a digest of them instead (docs/customers.md, "Retention", says what remains to do).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+
+from doorstep.core import clock
+from doorstep.customers.conf import conf
+from doorstep.customers.models import AnonymisedCustomer, CustomerLink, CustomerRequest
+from doorstep.orders.choices import TERMINAL
+from doorstep.orders.models import WorkOrder
+from doorstep.org.models import Customer
+
+log = logging.getLogger(__name__)
+
+ANONYMOUS = "已匿名"
+BATCH = 200
+
+# Functions that erase other apps' copies of a customer's data: (customer, order ids, now).
+Eraser = Callable[[Customer, list[int], datetime], None]
+_erasers: list[Eraser] = []
+
+
+def erases_personal_data(fn: Eraser) -> Eraser:
+    if fn not in _erasers:
+        _erasers.append(fn)
+    return fn
+
+
+def due_customers(now: datetime, limit: int = BATCH) -> list[int]:
+    """Customers with orders, all of them closed or cancelled before the retention cut-off."""
+    cutoff = now - timedelta(days=conf("DOORSTEP_RETENTION_DAYS"))
+    live = WorkOrder.objects.exclude(status__in=TERMINAL).values("customer_id")
+    recent = WorkOrder.objects.filter(closed_at__gt=cutoff).values("customer_id")
+    undated = WorkOrder.objects.filter(closed_at__isnull=True).values("customer_id")
+    return list(
+        Customer.objects.filter(orders__isnull=False, anonymised__isnull=True)
+        .exclude(pk__in=live)
+        .exclude(pk__in=recent)
+        .exclude(pk__in=undated)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()[:limit]
+    )
+
+
+def anonymise(customer_id: int, worker_name: str, now: datetime) -> bool:
+    """Erase one customer's personal data; False when another worker got there first."""
+    try:
+        with transaction.atomic():
+            AnonymisedCustomer.objects.create(customer_id=customer_id, at=now, worker=worker_name)
+            customer = Customer.objects.select_for_update().get(pk=customer_id)
+            order_ids = list(customer.orders.values_list("pk", flat=True))
+            customer.name = ANONYMOUS
+            customer.phone = ""
+            customer.account = ""
+            customer.address = ANONYMOUS
+            customer.lat = None
+            customer.lng = None
+            customer.save(update_fields=["name", "phone", "account", "address", "lat", "lng"])
+            CustomerRequest.objects.filter(order_id__in=order_ids).update(
+                text="", salt="", answer="", anonymised_at=now
+            )
+            CustomerLink.objects.filter(order_id__in=order_ids, revoked_at__isnull=True).update(
+                revoked_at=now
+            )
+            for erase in list(_erasers):
+                erase(customer, order_ids, now)
+    except IntegrityError:
+        return False
+    return True
+
+
+def run_due(worker_name: str, now: datetime | None = None) -> int:
+    """One pass for the worker loop: anonymise the customers that are due; how many it did."""
+    now = now or clock.now()
+    done = 0
+    for customer_id in due_customers(now):
+        try:
+            done += anonymise(customer_id, worker_name, now)
+        except Exception:
+            # One bad row must not stop retention for everybody else.
+            log.exception("retention: could not anonymise customer %s", customer_id)
+    return done
