@@ -41,6 +41,9 @@ class BaselineRow(models.Model):
     event_count = models.PositiveIntegerField(default=0)
     history_head = models.CharField(max_length=64, blank=True)
 
+    # Declared: the type checker's Django plugin sees installed apps' models only.
+    objects: models.Manager["BaselineRow"] = models.Manager()
+
     class Meta:
         app_label = "doorstep_bench"  # not in INSTALLED_APPS: invisible to makemigrations
         db_table = "bench_baseline_row"
