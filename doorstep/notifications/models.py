@@ -182,5 +182,20 @@ class WebhookSubscription(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from doorstep.orders.choices import Action
+
+        errors = {}
+        if len(self.secret or "") < 16:
+            errors["secret"] = "签名密钥至少 16 个字符"
+        events = self.events if isinstance(self.events, list) else None
+        unknown = [e for e in events or [] if e not in Action.values]
+        if events is None or unknown:
+            errors["events"] = "未知动作：" + "、".join(map(str, unknown or [self.events]))
+        if errors:
+            raise ValidationError(errors)
+
     def wants(self, action: str) -> bool:
         return self.active and (not self.events or action in self.events)

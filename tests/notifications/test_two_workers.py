@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from django.db import connections
@@ -50,3 +51,26 @@ def test_two_workers_send_200_notices_exactly_once(sms_provider: Receiver) -> No
     assert len(sms_provider.received) == 200 and handled["a"] + handled["b"] == 200
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
     assert handled["a"] > 0 and handled["b"] > 0, handled  # both really worked
+
+
+def test_nothing_is_locked_while_the_gateway_is_talking(sms_provider: Receiver) -> None:
+    """The provider's answer is held until another connection has written to the outbox: with
+    the old send-inside-the-claim-transaction, SQLite's write lock made that write fail."""
+    from doorstep.notifications.outbox import queue
+
+    def write_meanwhile(got: Any) -> int:
+        try:
+            queue("probe", "写入成功", to_phone="13800000000")
+            return 200
+        except Exception:  # noqa: BLE001 - the test inspects the status the sender records
+            return 500
+        finally:
+            connections.close_all()
+
+    sms_provider.check = write_meanwhile
+    Notification.objects.create(
+        kind="customer_sms", body="您好", to_phone="13812345678", available_at=T0
+    )
+    assert send_due("w1", now=T0) == 1
+    assert Notification.objects.get(kind="customer_sms").status == "sent"
+    assert Notification.objects.filter(kind="probe").exists()
