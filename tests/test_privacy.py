@@ -58,7 +58,7 @@ OWN_CLOSED = Customer(
 )  # fmt: skip
 OTHERS = Customer("钱七", "13833334444", "杭州市拱墅区小河路88号4幢101室", (30.2922, 120.1444))
 TOWNSHIP = Customer("孙八", "13844445555", "杭州市桐庐县城南街道迎春南路9号", (29.7966, 119.6911))
-UNASSIGNED = Customer("周九", "13855556666", "杭州市拱墅区米市巷17号2单元601室", (30.2933, 120.1455))
+UNASSIGNED = Customer("周九", "13855556666", "杭州市拱墅区米市巷17号601室", (30.2933, 120.1455))
 
 
 def visit(order_id: int, org: Any, customer: Customer) -> None:
@@ -193,7 +193,8 @@ SURFACES: dict[str, tuple[Surface, str, tuple[str, ...], tuple[str, ...]]] = {
     ),
     "api_list": (api_list, "api-list", ("phone", "address"), ("phone", "address")),
     "order_page": (
-        order_page, "web", ("phone", "address", "arrive", "contact"), ("phone", "address", "contact")
+        order_page, "web",
+        ("phone", "address", "arrive", "contact"), ("phone", "address", "contact"),
     ),
     "order_list": (order_list, "web-list", ("phone", "address"), ("phone", "address")),
     "intake_lookup": (intake_lookup, "lookup", ("address",), ("address",)),
