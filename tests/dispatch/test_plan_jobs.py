@@ -221,3 +221,14 @@ def test_a_fully_successful_apply_marks_the_plan_applied_by_whom_and_when(crew: 
     again = c.post(f"/dispatch/plans/{plan.pk}/apply/", {}, follow=True).content.decode()
     assert "已应用" in again
     assert WorkOrder.objects.get(pk=orders[0].pk).version == orders[0].version + 1
+
+
+def test_the_worker_loop_runs_a_queued_plan(crew: Any) -> None:
+    from doorstep.worker import Worker
+
+    six_orders(crew)
+    with time_machine.travel(MORNING, tick=False):
+        job = planning.queue(crew.gs, date.fromisoformat(DAY), crew.dispatcher, seconds=1)
+        assert Worker("loop-1").tick() >= 1
+    job.refresh_from_db()
+    assert job.status == "preview" and job.worker == "loop-1"
