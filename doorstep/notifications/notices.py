@@ -210,4 +210,32 @@ def on_order_event(order: WorkOrder, event: OrderEvent) -> None:
     code = ACTION_TEMPLATE.get(event.action)
     if code is None:
         return
-    notify_customer(order, code, f"customer:{code}:{event.pk}", event)
+    extra = {}
+    if code in LINKED:
+        link = customer_link(order, event)
+        if link:
+            extra[LINKED[code]] = link
+    notify_customer(order, code, f"customer:{code}:{event.pk}", event, **extra)
+
+
+# Templates that carry the customer's link, and the parameter it goes in: the link's page
+# shows the appointment and the technician's card, and takes the rating after completion.
+LINKED = {"technician_assigned": "customer_link", "completed": "evaluation_link"}
+
+
+def customer_link(order: WorkOrder, event: OrderEvent) -> str | None:
+    """A fresh customer's link (doorstep.customers.links) made in the name of whoever acted,
+    or None when it cannot be made here: no DOORSTEP_PUBLIC_URL to build an address an SMS
+    can carry, or the actor may not make one. The template then shows `NOT_YET`'s text."""
+    from doorstep.core.errors import DoorstepError
+    from doorstep.customers.conf import conf
+    from doorstep.customers.links import make_link
+
+    base = str(conf("DOORSTEP_PUBLIC_URL") or "").rstrip("/")
+    if not base or event.actor_id is None:
+        return None
+    try:
+        issued = make_link(event.actor, order.pk)
+    except DoorstepError:
+        return None
+    return base + issued.path

@@ -126,3 +126,17 @@ def test_an_admins_edit_is_what_the_customer_gets(org: Any, repair_order: Any) -
 def test_cancelling_the_order_withdraws_notices_not_yet_sent(org: Any, repair_order: Any) -> None:
     perform(repair_order.pk, "cancel", org.dispatcher, {"reason": "客户撤单"})
     assert [n.status for n in customer_notes(repair_order)] == ["cancelled"]
+
+
+def test_with_a_public_address_the_assignment_sms_carries_a_working_customer_link(
+    org: Any, repair_order: Any, settings: Any
+) -> None:
+    from doorstep.customers.links import open_link
+
+    settings.DOORSTEP_PUBLIC_URL = "https://door.example.cn/"
+    walk_to(repair_order.pk, org, "dispatched")
+    note = customer_notes(repair_order)[-1]
+    link = note.params["customer_link"]
+    assert link.startswith("https://door.example.cn/") and link in note.body
+    token = link.rstrip("/").rsplit("/", 1)[-1]
+    assert open_link(token).pk == repair_order.pk
