@@ -128,6 +128,10 @@ def cmd_bench(ns: argparse.Namespace, rest: list[str]) -> int:
         from doorstep.bench.intake import main as intake_main
 
         return intake_main(rest[1:])
+    if rest and rest[0] == "kpi":
+        from doorstep.bench.kpi import main as kpi_main
+
+        return kpi_main(rest[1:])
     print("usage: doorstep bench {intake,plan} …", file=sys.stderr)
     return 2
 
