@@ -55,7 +55,7 @@ def card(staff: Staff) -> dict[str, Any]:
         "branch": staff.branch.name if staff.branch else "",
         "star_rating": float(staff.star_rating) if staff.star_rating is not None else None,
         "stars": star_text(staff),
-        "photo_url": badge.photo.url if badge.photo else "",
+        "photo_url": reverse("customers:badge-photo", args=[badge.slug]) if badge.photo else "",
     }
 
 

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 
 from doorstep.core import clock
+from doorstep.customers import throttle
 from doorstep.customers.conf import conf
 from doorstep.customers.models import AnonymisedCustomer, CustomerLink, CustomerRequest
 from doorstep.orders.choices import TERMINAL
@@ -92,6 +93,8 @@ def anonymise(customer_id: int, worker_name: str, now: datetime) -> bool:
 def run_due(worker_name: str, now: datetime | None = None) -> int:
     """One pass for the worker loop: anonymise the customers that are due; how many it did."""
     now = now or clock.now()
+    # Housekeeping that needs no duty of its own: ended windows of the database rate limit.
+    throttle.purge_expired(now)
     done = 0
     for customer_id in due_customers(now):
         try:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -190,6 +190,16 @@ def badge_page(request: HttpRequest, slug: str) -> HttpResponse:
             answer = badges.has_visit_today(found.staff, last_four)
     context = {"card": badges.card(found.staff), "answer": answer, "error": error}
     return render(request, "customers/badge.html", context, status=422 if error else 200)
+
+
+def badge_photo(request: HttpRequest, slug: str) -> FileResponse:
+    """The badge photo: public like the badge (media files are not served as such)."""
+    badge = TechnicianBadge.objects.filter(slug=slug, staff__user__is_active=True).first()
+    if badge is None or not badge.photo:
+        raise Http404("没有照片")
+    response = FileResponse(badge.photo.open("rb"))
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 def _office(request: HttpRequest) -> None:

@@ -124,3 +124,22 @@ def test_the_technicians_api(org: Any) -> None:
     bad = Client().get("/api/v1/technicians?branch=XX", headers=headers)
     assert bad.status_code == 422 and "branch" in bad.json()["error"]["fields"]
     assert Client().get("/api/v1/technicians").status_code == 401
+
+
+def test_the_badge_photo_shows_on_the_public_page(org: Any, settings: Any, tmp_path: Any) -> None:
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    badge = badge_of(Staff.objects.get(user=org.tech))
+    buf = io.BytesIO()
+    Image.new("RGB", (60, 80), (90, 120, 160)).save(buf, "JPEG")
+    badge.photo.save("me.jpg", ContentFile(buf.getvalue()))
+    text = Client().get(f"/b/{badge.slug}").content.decode()
+    assert f'src="/b/{badge.slug}/photo"' in text
+    photo = Client().get(f"/b/{badge.slug}/photo")
+    assert photo.status_code == 200 and b"".join(photo.streaming_content)[:2] == b"\xff\xd8"
+    other = badge_of(Staff.objects.get(user=org.other_tech))
+    assert Client().get(f"/b/{other.slug}/photo").status_code == 404
