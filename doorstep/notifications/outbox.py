@@ -9,7 +9,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from doorstep.core import clock as app_clock
-from doorstep.notifications.gateways import ConsoleGateway, Gateway
 from doorstep.notifications.models import Notification, Status
 
 
@@ -57,7 +56,3 @@ def cancel_queued(order: Any, kinds: tuple[str, ...]) -> int:
     return Notification.objects.filter(order=order, kind__in=kinds, status=Status.QUEUED).update(
         status=Status.CANCELLED
     )
-
-
-# Kept until the worker calls doorstep.notifications.sender.send_due (issue 8); do not use.
-GATEWAYS: dict[str, Gateway] = {"sms": ConsoleGateway(), "console": ConsoleGateway()}

@@ -47,7 +47,7 @@ def max_attempts() -> int:
 
 def backoff(attempts: int) -> timedelta:
     """Wait before try number `attempts + 1`: 30 s, 1, 2, 4 … min, at most an hour. With the
-    default 12 attempts a notice keeps being retried for about six and a half hours."""
+    default 12 attempts a notice keeps being retried for about five hours."""
     base = envint("DOORSTEP_OUTBOX_BACKOFF_SECONDS", 30)
     cap = envint("DOORSTEP_OUTBOX_BACKOFF_MAX_SECONDS", 3600)
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))

@@ -140,3 +140,38 @@ def test_with_a_public_address_the_assignment_sms_carries_a_working_customer_lin
     assert link.startswith("https://door.example.cn/") and link in note.body
     token = link.rstrip("/").rsplit("/", 1)[-1]
     assert open_link(token).pk == repair_order.pk
+
+
+def test_an_admin_edits_a_template_in_the_admin_site_and_is_named(db: Any) -> None:
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    boss = User.objects.create_superuser("root", password="pw-root")
+    client = Client()
+    client.force_login(boss)
+    template = Template.objects.get(code="running_late")
+    url = f"/admin/notifications/template/{template.pk}/change/"
+    form = {
+        "code": template.code,
+        "name": template.name,
+        "body": "{customer_name}您好，不知道，我没办法，晚点到。",
+        "provider_template_id": "SMS_77",
+        "params": '["customer_name"]',
+        "active": "on",
+    }
+    refused = client.post(url, form)
+    assert refused.status_code == 200 and "服务禁语" in refused.content.decode()
+    assert Template.objects.get(pk=template.pk).provider_template_id == ""
+    form["body"] = "{customer_name}您好，师傅大约晚到二十分钟，非常抱歉。"
+    assert client.post(url, form).status_code == 302
+    saved = Template.objects.get(pk=template.pk)
+    assert saved.provider_template_id == "SMS_77" and saved.updated_by == boss
+
+
+def test_retries_cover_about_five_hours() -> None:
+    from doorstep.notifications.sender import backoff, max_attempts
+
+    waits = [backoff(n) for n in range(1, max_attempts())]
+    assert waits[:3] == [timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2)]
+    assert max(waits) == timedelta(hours=1)
+    assert timedelta(hours=5) <= sum(waits, timedelta()) < timedelta(hours=5, minutes=10)
