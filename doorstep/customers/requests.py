@@ -11,6 +11,7 @@ import hashlib
 import secrets
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
@@ -109,6 +110,23 @@ def answer_request(user: Any, request_id: int, answer: str) -> CustomerRequest:
     return req
 
 
+def local_time(order: WorkOrder, value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.astimezone(ZoneInfo(order.branch.timezone))
+
+
+def window_text(order: WorkOrder) -> str:
+    """The appointment as a customer reads it: 12月2日 周三 19:00–20:00 (the branch's zone)."""
+    start = local_time(order, order.appointment_start)
+    end = local_time(order, order.appointment_end)
+    if start is None:
+        return ""
+    weekday = "一二三四五六日"[start.weekday()]
+    text = f"{start.month}月{start.day}日 周{weekday} {start:%H:%M}"
+    return f"{text}–{end:%H:%M}" if end is not None else text
+
+
 @after_event
 def _rescheduled_for_the_customer(order: WorkOrder, event: OrderEvent) -> None:
     """The crew moving the visit at the customer's request answers their open request."""
@@ -121,5 +139,5 @@ def _rescheduled_for_the_customer(order: WorkOrder, event: OrderEvent) -> None:
     ).update(
         answered_at=event.recorded_at,
         answered_by=event.actor,
-        answer=f"已改约：{event.payload.get('start', '')}",
+        answer=f"已为您改约至 {window_text(order)}",
     )

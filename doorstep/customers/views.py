@@ -19,7 +19,13 @@ from doorstep.customers import badges
 from doorstep.customers.conf import conf
 from doorstep.customers.links import LinkGone, absolute, open_link
 from doorstep.customers.models import CustomerRequest, RequestKind, TechnicianBadge
-from doorstep.customers.requests import answer_request, customer_acts, open_requests
+from doorstep.customers.requests import (
+    answer_request,
+    customer_acts,
+    local_time,
+    open_requests,
+    window_text,
+)
 from doorstep.customers.throttle import TooManyRequests, throttle
 from doorstep.orders.access import BRANCH_WIDE, staff_of
 from doorstep.orders.choices import Status
@@ -58,21 +64,6 @@ def _refused(request: HttpRequest, status: int, message: str) -> HttpResponse:
     return render(
         request, "customers/refused.html", {"message": message, "status": status}, status=status
     )
-
-
-def _local(order: WorkOrder, value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.astimezone(ZoneInfo(order.branch.timezone))
-
-
-def _window_text(order: WorkOrder) -> str:
-    start, end = _local(order, order.appointment_start), _local(order, order.appointment_end)
-    if start is None:
-        return ""
-    weekday = "一二三四五六日"[start.weekday()]
-    text = f"{start.month}月{start.day}日 周{weekday} {start:%H:%M}"
-    return f"{text}–{end:%H:%M}" if end is not None else text
 
 
 def _preferred(order: WorkOrder, day: str, part: str) -> tuple[datetime | None, datetime | None]:
@@ -114,7 +105,7 @@ def _link_context(order: WorkOrder) -> dict[str, Any]:
         "order": order,
         "kind": order.get_kind_display(),
         "plain_status": PLAIN_STATUS.get(Status(order.status), ""),
-        "window": _window_text(order),
+        "window": window_text(order),
         "address": mask_address(order.customer.address),
         "tech": badges.card(staff) if staff else None,
         "tech_badge": badges.badge_path(staff) if staff else "",
@@ -252,8 +243,8 @@ def request_list(request: HttpRequest) -> HttpResponse:
     for row in rows:
         row.preferred_text = ""
         if row.preferred_start is not None:
-            local = _local(row.order, row.preferred_start)
-            end = _local(row.order, row.preferred_end)
+            local = local_time(row.order, row.preferred_start)
+            end = local_time(row.order, row.preferred_end)
             assert local is not None
             row.preferred_text = f"{local:%m-%d %H:%M}" + (f"–{end:%H:%M}" if end else "")
     return render(request, "customers/requests.html", {"rows": rows, "error": error})

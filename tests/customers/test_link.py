@@ -168,6 +168,7 @@ def test_confirm_ask_for_another_time_chase_and_rate_land_in_the_history(
     )
     ask.refresh_from_db()
     assert ask.answered_at is not None and ask.answered_by == org.dispatcher
+    assert "已为您改约至" in c.get(path).content.decode()
     assert list(verify_history()) == []
 
 

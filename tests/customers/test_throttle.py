@@ -46,6 +46,7 @@ def hits_in_another_process(scope: str, ident: str, times: int, redis_url: str) 
         "import django; django.setup()\n"
         "from doorstep.customers.throttle import count\n"
         f"for _ in range({times}): n = count({scope!r}, {ident!r}, 86400)\n"
+        "from django.db import connection; connection.close()\n"
         "print(n)\n"
     )
     env = dict(
