@@ -280,7 +280,7 @@ def build(n: int) -> dict[str, Any]:
         for b in branches:
             for m in range(1, 13):
                 SubscriberCount.objects.create(branch=b, month=date(2025, m, 1), count=250_000)
-    params = {
+    params: dict[str, Any] = {
         "n": n,
         "branches": [b.pk for b in branches],
         "techs": techs,
@@ -319,7 +319,7 @@ def measure(rounds: int = 3) -> dict[str, Any]:
     from doorstep.kpis.compute import early_arrival_lead, kpi_report, next_period
 
     zone = ZoneInfo("Asia/Shanghai")
-    params = {
+    params: dict[str, Any] = {
         "start": datetime.combine(MONTH, dtime.min, tzinfo=zone),
         "end": datetime.combine(next_period("month", MONTH), dtime.min, tzinfo=zone),
         "lead": early_arrival_lead(),
@@ -364,7 +364,11 @@ def measure(rounds: int = 3) -> dict[str, Any]:
 def _run(code: str, env: dict[str, str], *args: str) -> dict[str, Any]:
     script = "import json, sys, django\ndjango.setup()\n" + code
     out = subprocess.run(
-        [sys.executable, "-c", script, *args], env=env, check=True, capture_output=True, text=True
+        [sys.executable, "-c", script, *args],
+        env=env,
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 

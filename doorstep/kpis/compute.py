@@ -227,7 +227,7 @@ def _aggregations(measures: Iterable[Measure]) -> dict[str, Any]:
     for m in measures:
         if m.kind in (COUNT, PER_10K, RATE):
             out[f"{m.metric}:n"] = Count("pk", filter=m.base)
-        if m.kind == RATE:
+        if m.kind == RATE and m.hit is not None:
             out[f"{m.metric}:hit"] = Count("pk", filter=m.base & m.hit)
         if m.kind == MEAN:
             out[f"{m.metric}:n"] = Count(m.value, filter=m.base)
