@@ -14,7 +14,7 @@ import logging
 import time
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 
 from doorstep.core import clock as app_clock
@@ -92,7 +92,10 @@ def _run(job: DayPlan, worker_name: str, now: datetime) -> None:
         moment = time.monotonic()
         if moment - last_write[0] >= PROGRESS_EVERY:
             last_write[0] = moment
-            mine.update(progress=round(share, 3))
+            try:
+                mine.update(progress=round(share, 3))
+            except DatabaseError:  # e.g. SQLite busy: the figure is for show, the plan matters
+                log.warning("day plan %s: progress not written", job.pk, exc_info=True)
 
     began = time.monotonic()
     try:

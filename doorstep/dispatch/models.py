@@ -105,7 +105,9 @@ class HandoverBatch(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     signed_at = models.DateTimeField()
-    orders = models.ManyToManyField(WorkOrder, through="HandoverItem", related_name="+")
+    orders: models.ManyToManyField[WorkOrder, HandoverItem] = models.ManyToManyField(
+        WorkOrder, through="HandoverItem", related_name="+"
+    )
 
     class Meta:
         ordering = ["-signed_at"]
