@@ -148,3 +148,13 @@ def test_an_install_needing_a_skill_nobody_has_is_left_out_with_the_reason(crew:
     with time_machine.travel(f"{DAY} 07:30 +0800", tick=False):
         plan = planning.make_plan(crew.gs, date.fromisoformat(DAY), crew.dispatcher, seconds=1)
     assert plan.summary["unassigned"] == 1 and plan.unassigned[0]["reason"]
+
+
+def test_orders_overdue_for_days_are_planned_not_left_out_as_if_there_were_no_room(
+    crew: Any,
+) -> None:
+    orders = [order_at(crew, 30.30 + i * 0.005, 120.13 + i * 0.004) for i in range(2)]
+    later = "2026-11-25"  # their restore deadlines passed four days ago
+    with time_machine.travel(f"{later} 07:30 +0800", tick=False):
+        plan = planning.make_plan(crew.gs, date.fromisoformat(later), crew.dispatcher, seconds=1)
+    assert plan.summary["visits"] == len(orders) and plan.unassigned == []

@@ -193,12 +193,16 @@ class PlanRequest:
         return tech.shift_start if self.now is None else max(tech.shift_start, self.now)
 
     def unplanned_cost(self, job: Job) -> float:
-        """What leaving ``job`` out of today costs: its penalty plus the breach that follows."""
+        """What leaving ``job`` out of today costs: its penalty plus the breach that follows,
+        at least as long as until the end of the day. Counting the minutes matters for a job
+        already overdue: without them, a breach days old made every visit dearer than leaving
+        the job out, so the most overdue orders were never planned."""
         table = self.costs.unassigned_booked_km if job.booked else self.costs.unassigned_km
         cost = table[job.grade]
         horizon = max((t.shift_end for t in self.technicians), default=self.day_start)
         if job.deadline is not None and job.deadline <= horizon:
-            cost += self.costs.breach_fixed_km[job.grade]
+            overdue = (horizon - job.deadline).total_seconds() / 60
+            cost += self.costs.breach_cost(job.grade, max(overdue, 0.001))
         return cost
 
     def lunch_due(self, tech: Technician) -> bool:
