@@ -34,11 +34,11 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     _manage("migrate", "--no-input", verbosity=0)
     from doorstep.demo import load_demo
 
-    summary = load_demo(seed=ns.seed, days=ns.days, reset=ns.reset)
+    summary = load_demo(seed=ns.seed, weeks=ns.weeks, reset=ns.reset)
     print(summary)
     if ns.no_serve:
         return 0
-    return _serve(ns.port, ns.workers, banner=True)
+    return _serve(ns.port, ns.workers, banner=True, with_worker=True)
 
 
 def cmd_serve(ns: argparse.Namespace) -> int:
@@ -46,18 +46,46 @@ def cmd_serve(ns: argparse.Namespace) -> int:
     return _serve(ns.port, ns.workers, bind=ns.bind)
 
 
-def _serve(port: int, workers: int, banner: bool = False, bind: str = "127.0.0.1") -> int:
+def _start_worker() -> Any:
+    """`doorstep worker` as a child process, so the demo's clocks move while it is watched."""
+    import subprocess
+
+    return subprocess.Popen([sys.executable, "-m", "doorstep.cli", "worker"])
+
+
+def _stop_worker(child: Any) -> None:
+    child.terminate()  # SIGTERM: the worker finishes its batch and exits
+    try:
+        child.wait(timeout=15)
+    except Exception:  # noqa: BLE001 - a worker that does not stop in time is killed
+        child.kill()
+        child.wait()
+
+
+def _serve(
+    port: int,
+    workers: int,
+    banner: bool = False,
+    bind: str = "127.0.0.1",
+    with_worker: bool = False,
+) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
     call_command("collectstatic", "--no-input", verbosity=0)
     url = f"http://{'127.0.0.1' if bind in ('0.0.0.0', '::') else bind}:{port}/"
+    child = _start_worker() if with_worker else None
     if banner:
         print(f"\nDoorstep 上门 is running at {url}")
         print("Logins (password demo1234): admin, manager, dispatcher, operator, quality,")
         print(
             "  technicians tech01 … tech12 (tech01–tech08 urban 拱墅, tech09–tech12 township 桐庐)"
         )
+        if child is not None:
+            print(
+                f"A worker is running beside it (pid {child.pid}): clocks move, warnings and "
+                "escalations are raised and messages go out (printed here) while you watch."
+            )
         print("Press Ctrl+C to stop.\n", flush=True)
     from gunicorn.app.base import BaseApplication
 
@@ -76,26 +104,37 @@ def _serve(port: int, workers: int, banner: bool = False, bind: str = "127.0.0.1
             return application
 
     _ = settings.SECRET_KEY  # create the key file once, before the workers fork
-    App().run()
+    try:
+        App().run()  # Ctrl+C or SIGTERM: gunicorn stops its workers and exits with SystemExit
+    finally:
+        if child is not None:
+            _stop_worker(child)
     return 0
 
 
 def cmd_verify_history(ns: argparse.Namespace) -> int:
     _django()
     from doorstep.orders.history import verify_history
+    from doorstep.standards.integrity import verify_ledger, verify_policy_history
 
     problems = 0
     for problem in verify_history():
         problems += 1
         print(f"ALTERED: {problem}", file=sys.stderr)
+    for found in (*verify_ledger(), *verify_policy_history()):
+        problems += 1
+        print(f"ALTERED: {found}", file=sys.stderr)
     if problems:
-        print(f"verify-history: {problems} order(s) with altered history", file=sys.stderr)
+        print(f"verify-history: {problems} altered place(s)", file=sys.stderr)
         return 1
     from doorstep.orders.models import OrderEvent, WorkOrder
+    from doorstep.standards.models import Penalty, PenaltyChange, PolicyChange
 
     print(
         f"verify-history: {WorkOrder.objects.count()} orders, "
-        f"{OrderEvent.objects.count()} events, all intact"
+        f"{OrderEvent.objects.count()} events, {Penalty.raw.count()} ledger entries, "
+        f"{PenaltyChange.objects.count()} ledger changes, "
+        f"{PolicyChange.objects.count()} policy changes, all intact"
     )
     return 0
 
@@ -158,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--days", type=int, default=3)
+    p.add_argument("--weeks", type=int, default=9, help="full weeks of history before this one")
     p.add_argument("--reset", action="store_true", help="drop existing demo orders first")
     p.set_defaults(fn=cmd_demo)
 

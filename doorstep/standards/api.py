@@ -81,7 +81,7 @@ def filter_penalties(qs: Any, f: PenaltyFilters) -> Any:
     if f.order:
         qs = qs.filter(order_id=f.order)
     if f.status:
-        qs = qs.filter(status=f.status)
+        qs = ledger.in_status(qs, f.status)
     if f.rule:
         qs = qs.filter(rule=f.rule)
     if f.branch:

@@ -331,3 +331,40 @@ def calendar_for(calendar_id: int | None, tz: str) -> CalendarLike:
     with _lock:
         _cache["calendars"][cache_key] = cal
     return cal
+
+
+def save_policy(policy: Any, by: Any, via: str) -> Any:
+    """Save a policy row (new or edited) and record who changed it, when, before and after.
+
+    Every path that edits policies (the policies page, the admin site) calls this; the row's
+    version goes up by one and ledger entries priced from then on name the new version."""
+    from django.db import transaction
+
+    from doorstep.core import clock as app_clock
+    from doorstep.standards.integrity import policy_change_hash, policy_snapshot
+    from doorstep.standards.models import Policy, PolicyChange
+
+    with transaction.atomic():
+        before = None
+        if policy.pk is not None:
+            old = Policy.objects.select_for_update().filter(pk=policy.pk).first()
+            if old is not None:
+                before = policy_snapshot(old)
+                policy.version = old.version + 1
+        policy.save()
+        # One chain over all policy changes: lock its end so two edits take turns.
+        last = PolicyChange.objects.select_for_update().order_by("-id").first()
+        change = PolicyChange(
+            policy=policy,
+            version=policy.version,
+            by_id=getattr(by, "pk", None),
+            at=app_clock.now(),
+            via=via,
+            before=before,
+            after=policy_snapshot(policy),
+            prev_hash=last.hash if last else "",
+        )
+        change.hash = policy_change_hash(change)
+        change.save()
+        transaction.on_commit(clear_cache)
+    return policy

@@ -71,7 +71,16 @@ from doorstep.standards.forms import (
     duplicate_of,
     format_intervals,
 )
-from doorstep.standards.models import Calendar, HolidayDay, Penalty, Policy, ReportBack
+from doorstep.standards.models import (
+    Calendar,
+    Clock,
+    HolidayDay,
+    Penalty,
+    Policy,
+    PolicyChange,
+    ReportBack,
+)
+from doorstep.standards.policies import save_policy
 
 SHANGHAI = "Asia/Shanghai"
 PAGE_SIZE = 50
@@ -247,6 +256,17 @@ def evidence_items(evidence: Any) -> list[tuple[str, str]]:
 # -- 违规记录 breaches -------------------------------------------------------------------------
 
 
+def _failed_clocks(user: Any) -> list[Clock]:
+    """Clocks the worker could not process and set aside (office staff only)."""
+    if not roles_of(user) & ledger.OFFICE:
+        return []
+    staff = staff_of(user)
+    qs = Clock.objects.filter(failed_at__isnull=False).select_related("order")
+    if staff is not None and staff.branch_id is not None:
+        qs = qs.filter(order__branch_id=staff.branch_id)
+    return list(qs.order_by("-failed_at")[:50])
+
+
 @login_required
 @require_GET
 @_in_shanghai
@@ -272,6 +292,7 @@ def breaches(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "query": _query_without_page(request),
         "show_branch": bool(branch_choices),
+        "failed_clocks": _failed_clocks(request.user),
     }
     partial = bool(request.headers.get("HX-Request"))
     return _render(
@@ -289,7 +310,7 @@ def _filtered_penalties(request: HttpRequest) -> tuple[PenaltyFilterForm, QueryS
     qs = ledger.visible_penalties(request.user)
     qs = _ledger_filters(qs, f, "created_at")
     if f.get("status"):
-        qs = qs.filter(status=f["status"])
+        qs = ledger.in_status(qs, f["status"])
     if f.get("month"):
         month: date = f["month"]
         qs = qs.filter(
@@ -299,7 +320,7 @@ def _filtered_penalties(request: HttpRequest) -> tuple[PenaltyFilterForm, QueryS
 
 
 def _totals(qs: QuerySet[Penalty]) -> dict[str, Any]:
-    plain = qs.order_by()
+    plain: Any = qs.order_by()  # `status` is an annotation the type checker cannot see
     agg = plain.aggregate(
         amount=Sum("amount", filter=Q(status__in=[PenaltyStatus.OPEN, PenaltyStatus.UPHELD])),
         count=Count("id"),
@@ -405,7 +426,7 @@ def _penalty_page(
         "can_decide": can_decide,
         "post_errors": [e for f in bound.values() for e in f.non_field_errors()],
         "appealed_waiting": (
-            ledger.visible_penalties(user).filter(status=PenaltyStatus.APPEALED).count()
+            ledger.in_status(ledger.visible_penalties(user), PenaltyStatus.APPEALED).count()
             if can_decide
             else 0
         ),
@@ -627,6 +648,25 @@ def _add_initial(key: str) -> dict[str, Any]:
     return initial
 
 
+POLICY_HISTORY_ROWS = 50
+
+
+def _policy_history() -> list[dict[str, Any]]:
+    """The latest policy changes, each with the fields it changed (before → after)."""
+    rows = []
+    for c in PolicyChange.objects.select_related("policy", "by__staff").order_by("-id")[
+        :POLICY_HISTORY_ROWS
+    ]:
+        before = c.before or {}
+        changed = [
+            (name, before.get(name), value)
+            for name, value in c.after.items()
+            if c.before is None or before.get(name) != value
+        ]
+        rows.append({"c": c, "changed": changed, "created": c.before is None})
+    return rows
+
+
 def _policy_page(
     request: HttpRequest,
     can_edit: bool,
@@ -665,6 +705,7 @@ def _policy_page(
             for key, rows in groups.items()
         ],
         "can_edit": can_edit,
+        "history": _policy_history(),
         "add_form": add_form,
         "add_open": bool(add_key) or (add_form is not None and add_form.is_bound),
         "missing_years": _years_in_use_without_data([today.year, today.year + 1]),
@@ -690,18 +731,14 @@ def policies_page(request: HttpRequest) -> HttpResponse:
         form = _policy_form(request, data=request.POST, instance=instance, prefix=f"p{pk}")
         if not form.is_valid():
             return _policy_page(request, can_edit, edit_form=form, status=422)
-        with transaction.atomic():
-            saved = form.save()
-            _after_commit_clear_cache()
-        messages.success(request, f"已保存：{saved.key} {saved.label}")
+        saved = save_policy(form.save(commit=False), request.user, "page")
+        messages.success(request, f"已保存：{saved.key} {saved.label}（第 {saved.version} 版）")
         return redirect(f"{url}#policy-{pk}")
     if action == "add":
         form = _policy_form(request, data=request.POST, prefix="add")
         if not form.is_valid():
             return _policy_page(request, can_edit, add_form=form, status=422)
-        with transaction.atomic():
-            saved = form.save()
-            _after_commit_clear_cache()
+        saved = save_policy(form.save(commit=False), request.user, "page")
         messages.success(request, f"已新增：{saved.key} {saved.label}")
         return redirect(f"{url}#policy-{saved.pk}")
     if action == "toggle":
@@ -718,8 +755,7 @@ def policies_page(request: HttpRequest) -> HttpResponse:
                     f"不能启用 #{pk}：已有匹配条件完全相同的启用规则 #{other.pk}，请先停用或修改它",
                 )
                 return redirect(f"{url}#policy-{pk}")
-            policy.save(update_fields=["enabled", "updated_at"])
-            _after_commit_clear_cache()
+            save_policy(policy, request.user, "page")
         messages.success(
             request, f"已{'启用' if policy.enabled else '停用'}：{policy.key} {policy.label}"
         )

@@ -102,6 +102,8 @@ def sweep_batch(worker_name: str, now: datetime, batch: int) -> int:
             for c in due:
                 try:
                     with transaction.atomic():
+                        # Read afresh: the failed attempt may have changed the objects.
+                        c.refresh_from_db()
                         _process([c], now, worker_name)
                 except Exception as exc:  # noqa: BLE001
                     log.exception(
@@ -156,9 +158,6 @@ def _process(due: list[Clock], now: datetime, worker_name: str) -> None:
 def _breach(clocks: list[Clock], now: datetime, worker_name: str) -> None:
     if not clocks:
         return
-    for c in clocks:
-        c.status = ClockStatus.BREACHED
-        c.breached_at = c.deadline
     mark_clocks_breached(clocks, marked_by=worker_name, now=now)
     # Escalation comes on a later pass, so that a pass stays "mark what is due".
     Clock.objects.filter(pk__in=[c.pk for c in clocks]).update(

@@ -75,7 +75,8 @@ def test_a_technician_sees_only_their_own_penalties_and_appeals_an_open_one(
     mine.refresh_from_db()
     appealed, _ = ledger.appeal_and_decision(mine)
     assert mine.status == "appealed"
-    assert appealed is not None and (appealed.note, appealed.by) == ("客户电话停机，已有截图", org.tech)
+    assert appealed is not None
+    assert (appealed.note, appealed.by) == ("客户电话停机，已有截图", org.tech)
     assert f'id="appeal-{mine.pk}"' not in html(c.get(PENALTIES))  # appealed once only
 
 
