@@ -50,7 +50,7 @@ SELECT g, 'B' || g,
   t.reported, t.reported,
   t.reported + interval '1 hour' * (5 + mod({R1} * 7, 25)),
   t.reported + interval '1 hour' * (30 + mod({R1} * 7, 25)), 1, 4, ''
-FROM generate_series(1, %(n)s) g,
+FROM generate_series(1::bigint, %(n)s::bigint) g,
   LATERAL (SELECT %(year)s::timestamptz + interval '1 second' * ((g - 1) * (31536000.0 / %(n)s))
            AS reported) t
 """
