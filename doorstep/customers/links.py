@@ -64,6 +64,16 @@ def make_link(user: Any, order_id: int) -> IssuedLink:
         raise NotFound("工单不存在或无权查看")
     if not may_make_link(user, order):
         raise Forbidden("装维人员只能为自己名下未完成的工单生成客户链接")
+    return _issue(order, user)
+
+
+def link_for_notice(order: WorkOrder) -> str:
+    """A fresh link for a message to the customer (the outbox's "technician assigned",
+    "completed, please rate" …), made by the system: the full URL, from DOORSTEP_PUBLIC_URL."""
+    return conf("DOORSTEP_PUBLIC_URL").rstrip("/") + _issue(order, None).path
+
+
+def _issue(order: WorkOrder, user: Any) -> IssuedLink:
     if order.status == Status.CANCELLED:
         raise Forbidden("工单已撤销")
     now = clock.now()

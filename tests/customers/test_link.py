@@ -220,3 +220,16 @@ def test_staff_cannot_take_the_customers_actions(org: Any, repair_order: Any) ->
     )
     assert resp.status_code == 404
     assert WorkOrder.objects.get(pk=repair_order.pk).version == repair_order.version + 3
+
+
+def test_the_outbox_can_put_a_fresh_link_in_a_message(
+    org: Any, repair_order: Any, settings: Any
+) -> None:
+    from doorstep.customers.links import link_for_notice
+
+    settings.DOORSTEP_PUBLIC_URL = "https://dx.example.cn"
+    walk_to(repair_order.pk, org, "dispatched")
+    url = link_for_notice(WorkOrder.objects.get(pk=repair_order.pk))
+    assert url.startswith("https://dx.example.cn/c/") and len(url) < 45
+    path = url.removeprefix("https://dx.example.cn")
+    assert "已派给装维人员" in Client().get(path).content.decode()
