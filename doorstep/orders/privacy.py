@@ -27,7 +27,7 @@ from typing import Any
 
 from doorstep.core import clock
 from doorstep.core.phones import mask_phone
-from doorstep.orders.access import BRANCH_WIDE, staff_of
+from doorstep.orders.access import BRANCH_WIDE, reach_of
 from doorstep.orders.models import OrderEvent, PersonalDataView, WorkOrder
 from doorstep.org.choices import Role
 from doorstep.org.models import Customer, roles_of
@@ -60,8 +60,9 @@ def mask_address(address: str) -> str:
 
 
 def _office_branch_ok(user: Any, branch_id: int | None) -> bool:
-    staff = staff_of(user)
-    return staff is None or staff.branch_id is None or staff.branch_id == branch_id
+    """The branch an office role works for (the access gate's reach) holds this one."""
+    reach = reach_of(user)
+    return reach is not None and (reach.everywhere or reach.branch_id == branch_id)
 
 
 def may_see_personal_data(user: Any, order: WorkOrder) -> bool:
@@ -121,7 +122,7 @@ def position_view(user: Any, order: WorkOrder) -> dict[str, float] | None:
     return {"lat": order.lat, "lng": order.lng}
 
 
-def payload_view(action: str, payload: Any, full: bool) -> Any:
+def payload_view(payload: Any, full: bool) -> Any:
     """An event payload with the customer's data masked unless `full`: the intake `customer`
     and `location`, the `arrive` position (lat/lng) and the visit note's `contact_phone`."""
     if full or not isinstance(payload, dict):
@@ -148,7 +149,7 @@ def payload_view(action: str, payload: Any, full: bool) -> Any:
 
 def event_payload_view(user: Any, order: WorkOrder, event: OrderEvent) -> Any:
     """One event's payload as `user` may see it (see `payload_view`)."""
-    return payload_view(event.action, event.payload, may_see_personal_data(user, order))
+    return payload_view(event.payload, may_see_personal_data(user, order))
 
 
 def log_personal_views(user: Any, orders: Iterable[WorkOrder], via: str) -> None:

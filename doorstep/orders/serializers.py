@@ -54,7 +54,7 @@ def event_dict(event: OrderEvent, full: bool) -> dict[str, Any]:
         "actor_role": event.actor_role,
         "occurred_at": iso(event.occurred_at),
         "recorded_at": iso(event.recorded_at),
-        "payload": payload_view(event.action, event.payload, full),
+        "payload": payload_view(event.payload, full),
     }
 
 

@@ -341,7 +341,7 @@ def _render_order(
     events = list(order.events.select_related("actor").order_by("seq"))
     for e in events:
         e.to_label = Status(e.to_status).label  # type: ignore[attr-defined]
-        shown = payload_view(e.action, e.payload, full)
+        shown = payload_view(e.payload, full)
         e.lines = _payload_lines(shown) if e.action != "create" else []  # type: ignore[attr-defined]
         e.late_upload = (e.recorded_at - e.occurred_at).total_seconds() > 120  # type: ignore[attr-defined]
     from doorstep.orders.hooks import clocks_of
