@@ -368,3 +368,15 @@ def test_a_technicians_pages_link_only_to_orders_they_can_open(org: Any) -> None
     # The dispatcher, who may open it, gets the link.
     dispatcher_page = _client("dispatcher").get(f"/orders/{repeat.pk}/").content.decode()
     assert f'href="/orders/{earlier.pk}/"' in dispatcher_page
+
+
+def test_the_link_check_and_the_page_filter_are_one_rule(
+    org: Any, orders: dict[Customer, WorkOrder]
+) -> None:
+    from doorstep.orders.access import may_open, visible_orders
+
+    every = list(WorkOrder.objects.all())
+    for name in ("tech", "other_tech", "township_tech", "operator", "dispatcher", "manager"):
+        user = org.user(name)
+        listed = set(visible_orders(user).values_list("pk", flat=True))
+        assert {o.pk for o in every if may_open(user, o)} == listed, name
