@@ -50,6 +50,9 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ["active"]
     search_fields = ["name", "url"]
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # switch it off instead: its deliveries keep their log
+
 
 class DeliveryAttemptInline(admin.TabularInline):  # type: ignore[type-arg]
     model = DeliveryAttempt

@@ -7,8 +7,9 @@ class NotificationsConfig(AppConfig):
     verbose_name = "通知"
 
     def ready(self) -> None:
-        from doorstep.notifications import notices, webhooks
+        from doorstep.notifications import cache, notices, webhooks
         from doorstep.orders import hooks
 
+        cache.connect()
         hooks.after_event(notices.on_order_event)
         hooks.after_event(webhooks.fan_out)

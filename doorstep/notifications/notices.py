@@ -18,7 +18,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from doorstep.core.env import env
-from doorstep.notifications.models import Notification, Template
+from doorstep.notifications import cache
+from doorstep.notifications.models import Template
 from doorstep.notifications.outbox import cancel_queued, queue
 
 if TYPE_CHECKING:
@@ -135,8 +136,14 @@ def _window(order: WorkOrder, start: Any, end: Any) -> str:
     return "–".join(x for x in (first, last) if x)
 
 
-def order_values(order: WorkOrder, event: OrderEvent | None = None) -> dict[str, str]:
-    """What the order knows, as template parameters (absent ones left to `NOT_YET` or blank)."""
+STAFF_PARAMS = frozenset({"technician_name", "employee_no", "technician_phone", "star_rating"})
+
+
+def order_values(
+    order: WorkOrder, event: OrderEvent | None = None, needed: frozenset[str] = STAFF_PARAMS
+) -> dict[str, str]:
+    """What the order knows, as template parameters (absent ones left to `NOT_YET` or blank).
+    The technician is looked up only when `needed` names one of their parameters."""
     from doorstep.org.models import Staff
 
     values = {
@@ -147,10 +154,10 @@ def order_values(order: WorkOrder, event: OrderEvent | None = None) -> dict[str,
         "hotline": getattr(settings, "DOORSTEP_HOTLINE", None) or env("DOORSTEP_HOTLINE", "10000"),
         "appointment": _window(order, order.appointment_start, order.appointment_end),
     }
-    staff = (
-        Staff.objects.filter(user_id=order.technician_id).first() if order.technician_id else None
-    )
-    if staff is None and event is not None and event.actor_id:
+    staff = None
+    if needed & STAFF_PARAMS and order.technician_id:
+        staff = Staff.objects.filter(user_id=order.technician_id).first()
+    if needed & STAFF_PARAMS and staff is None and event is not None and event.actor_id:
         staff = Staff.objects.filter(user_id=event.actor_id, is_technician=True).first()
     if staff is not None:
         values |= {
@@ -182,14 +189,15 @@ def render(template: Template, values: dict[str, Any]) -> tuple[str, dict[str, s
 
 def notify_customer(
     order: WorkOrder, code: str, dedupe_key: str, event: OrderEvent | None = None, **extra: Any
-) -> Notification | None:
-    """Queue the customer notice `code` for this order; None when the template is switched
-    off, the customer has no phone, or the same notice was already queued."""
-    template = Template.objects.filter(code=code, active=True).first()
+) -> None:
+    """Queue the customer notice `code` for this order, unless its template is switched off,
+    the customer has no phone, or a notice with this dedupe key was queued already."""
+    template = cache.templates().get(code)
     if template is None or not order.customer.phone:
-        return None
-    body, params = render(template, order_values(order, event) | extra)
-    return queue(
+        return
+    needed = frozenset(placeholders(template.body)) | frozenset(template.params)
+    body, params = render(template, order_values(order, event, needed) | extra)
+    queue(
         template.code,
         body,
         to_phone=order.customer.phone,

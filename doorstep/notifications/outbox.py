@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
-
 from doorstep.core import clock as app_clock
 from doorstep.notifications.models import Notification, Status
 
@@ -26,11 +24,11 @@ def queue(
     provider_template_id: str = "",
     params: dict[str, Any] | None = None,
     subscription: Any = None,
-) -> Notification | None:
+) -> None:
     """Add a notice to the outbox; a notice with the same dedupe key is queued only once."""
-    try:
-        with transaction.atomic():
-            return Notification.objects.create(
+    queue_many(
+        [
+            Notification(
                 kind=kind,
                 channel=channel,
                 recipient=recipient,
@@ -44,10 +42,18 @@ def queue(
                 provider_template_id=provider_template_id,
                 params=params or {},
                 subscription=subscription,
-                available_at=app_clock.now(),
             )
-    except IntegrityError:
-        return None
+        ]
+    )
+
+
+def queue_many(notes: list[Notification]) -> None:
+    """Add notices in one INSERT; rows whose dedupe key is already queued are skipped (ON
+    CONFLICT DO NOTHING, so the caller's transaction is never broken by a repeat)."""
+    now = app_clock.now()
+    for note in notes:
+        note.available_at = note.available_at or now
+    Notification.objects.bulk_create(notes, ignore_conflicts=True)
 
 
 def cancel_queued(order: Any, kinds: tuple[str, ...]) -> int:

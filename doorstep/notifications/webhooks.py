@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from doorstep.notifications.models import Channel, WebhookSubscription
-from doorstep.notifications.outbox import queue
+from doorstep.notifications import cache
+from doorstep.notifications.models import Channel, Notification
+from doorstep.notifications.outbox import queue_many
 
 if TYPE_CHECKING:
     from doorstep.orders.models import OrderEvent, WorkOrder
@@ -44,18 +45,20 @@ def event_document(order: WorkOrder, event: OrderEvent) -> dict[str, Any]:
 
 def fan_out(order: WorkOrder, event: OrderEvent) -> None:
     """After-event hook: queue one delivery per subscription that wants this action."""
-    subscriptions = [
-        s for s in WebhookSubscription.objects.filter(active=True) if s.wants(event.action)
-    ]
+    subscriptions = [s for s in cache.subscriptions() if s.wants(event.action)]
     if not subscriptions:
         return
     body = json.dumps(event_document(order, event), ensure_ascii=False, sort_keys=True)
-    for sub in subscriptions:
-        queue(
-            KIND_PREFIX + event.action,
-            body,
-            channel=Channel.WEBHOOK,
-            order=order,
-            subscription=sub,
-            dedupe_key=f"webhook:{sub.pk}:{event.pk}",
-        )
+    queue_many(
+        [
+            Notification(
+                kind=KIND_PREFIX + event.action,
+                channel=Channel.WEBHOOK,
+                body=body,
+                order=order,
+                subscription=sub,
+                dedupe_key=f"webhook:{sub.pk}:{event.pk}",
+            )
+            for sub in subscriptions
+        ]
+    )

@@ -33,6 +33,16 @@ class Receiver:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+@pytest.fixture(autouse=True)
+def fresh_notice_cache() -> Iterator[None]:
+    """Each test's database has its own templates and subscriptions."""
+    from doorstep.notifications import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     state = Receiver(url="")

@@ -20,8 +20,8 @@ pytestmark = pytest.mark.django_db
 def sms(n: int = 1) -> list[Notification]:
     notes = []
     for i in range(n):
-        note = queue("customer_sms", f"您好，第 {i} 条", to_phone="13812345678")
-        assert note is not None
+        queue("customer_sms", f"您好，第 {i} 条", to_phone="13812345678", dedupe_key=f"t{i}")
+        note = Notification.objects.get(dedupe_key=f"t{i}")
         Notification.objects.filter(pk=note.pk).update(available_at=T0)
         notes.append(note)
     return notes

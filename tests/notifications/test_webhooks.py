@@ -91,7 +91,8 @@ def test_a_replayed_delivery_is_refused_by_the_receiver(
 def test_a_wrong_secret_is_refused_and_not_retried(
     org: Any, billing: WebhookSubscription, receiver: Receiver
 ) -> None:
-    WebhookSubscription.objects.filter(pk=billing.pk).update(secret="not-the-shared-secret")
+    billing.secret = "not-the-shared-secret"
+    billing.save()
     create_order(org.operator, repair_data())
     send_due("w1")
     (note,) = deliveries()
