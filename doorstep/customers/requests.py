@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from doorstep.core import clock
-from doorstep.core.errors import InvalidInput, NotFound
+from doorstep.core.errors import GateRefused, InvalidInput, NotFound
 from doorstep.customers.models import CustomerRequest, RequestKind
+from doorstep.field.language import explain, problems
 from doorstep.orders.access import visible_orders
 from doorstep.orders.actions import perform
 from doorstep.orders.choices import Action, RequestedBy
@@ -99,6 +100,10 @@ def answer_request(user: Any, request_id: int, answer: str) -> CustomerRequest:
     answer = answer.strip()
     if not answer:
         raise InvalidInput({"answer": "请填写答复内容"})
+    # The answer shows on the customer's page: R23 applies as to any text sent to them.
+    hits, better = problems(answer)
+    if hits:
+        raise GateRefused("R23", {"answer": explain(hits, better)})
     with transaction.atomic():
         req = open_requests(user).select_for_update(of=("self",)).filter(pk=request_id).first()
         if req is None:

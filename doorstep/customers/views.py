@@ -117,6 +117,12 @@ def _link_context(order: WorkOrder) -> dict[str, Any]:
     }
 
 
+def _first_error(exc: DoorstepError) -> str:
+    """The message a person reads: the first field's, without the field's code name."""
+    fields: dict[str, list[str]] = getattr(exc, "fields", {})
+    return next(iter(fields.values()))[0] if fields else exc.message
+
+
 @require_http_methods(["GET", "POST"])
 def link_page(request: HttpRequest, token: str) -> HttpResponse:
     try:
@@ -146,8 +152,7 @@ def link_page(request: HttpRequest, token: str) -> HttpResponse:
                 preferred_end=end,
             )
         except DoorstepError as exc:
-            fields = getattr(exc, "fields", {})
-            error = next(iter(fields.values()), [exc.message])[0] if fields else exc.message
+            error = _first_error(exc)
         else:
             return HttpResponseRedirect(f"{request.path}?done={action}")
     context = _link_context(order)
@@ -235,8 +240,10 @@ def request_list(request: HttpRequest) -> HttpResponse:
             answer_request(
                 request.user, int(request.POST.get("request", "0")), request.POST.get("answer", "")
             )
-        except (DoorstepError, ValueError) as exc:
-            error = getattr(exc, "message", "请求无效")
+        except DoorstepError as exc:
+            error = _first_error(exc)
+        except ValueError:
+            error = "请求无效"
         else:
             return HttpResponseRedirect(reverse("customers:requests"))
     rows = list(open_requests(request.user))

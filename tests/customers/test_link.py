@@ -204,6 +204,9 @@ def test_a_complaint_is_a_request_the_quality_desk_sees(org: Any, repair_order: 
     desk.force_login(org.quality)
     assert "师傅迟到一小时" in desk.get("/customers/requests/").content.decode()
     row = CustomerRequest.objects.get(order=repair_order)
+    # The answer reaches the customer, so the banned phrases (R23) are refused.
+    rude = desk.post("/customers/requests/", {"request": row.pk, "answer": "我没办法"})
+    assert "建议" in rude.content.decode() or "可以说" in rude.content.decode()
     resp = desk.post("/customers/requests/", {"request": row.pk, "answer": "已联系客户致歉"})
     assert resp.status_code == 302
     row.refresh_from_db()
