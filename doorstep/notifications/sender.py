@@ -57,6 +57,11 @@ def claim(worker_name: str, now: datetime, limit: int) -> tuple[str, list[Notifi
     """Mark up to `limit` due rows as ours and commit; returns the claim token and the rows."""
     token = uuid.uuid4().hex
     with transaction.atomic():
+        # A notice whose every try ended with its worker dying (a message that crashes the
+        # sender) stops here instead of taking a worker down once per lease for ever.
+        Notification.objects.filter(
+            status=Status.SENDING, available_at__lte=now, attempts__gte=max_attempts()
+        ).update(status=Status.FAILED, claim_token="", error="多次发送均中断，已停止重试")
         due = Notification.objects.filter(status__in=CLAIMABLE, available_at__lte=now).order_by(
             "available_at", "id"
         )

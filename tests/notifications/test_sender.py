@@ -141,3 +141,15 @@ def test_a_cancelled_notice_is_never_sent(sms_provider: Receiver) -> None:
     (note,) = sms()
     Notification.objects.filter(pk=note.pk).update(status="cancelled")
     assert send_due("w1", now=T0) == 0 and sms_provider.received == []
+
+
+def test_a_notice_that_keeps_killing_its_worker_is_given_up(
+    sms_provider: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOORSTEP_OUTBOX_MAX_ATTEMPTS", "2")
+    (note,) = sms()
+    claim("dies-1", T0, 10)
+    claim("dies-2", T0 + lease(), 10)
+    assert send_due("w3", now=T0 + 2 * lease()) == 0
+    note.refresh_from_db()
+    assert note.status == "failed" and "中断" in note.error and sms_provider.received == []
