@@ -120,6 +120,17 @@ def test_who_may_make_a_link(org: Any, repair_order: Any) -> None:
     assert make_link(repair_order.pk, "other_tech").status_code == 404
     assert make_link(repair_order.pk, "operator").status_code == 200
     assert Client().post(f"/api/v1/orders/{repair_order.pk}/customer-link").status_code == 401
+    perform(repair_order.pk, "arrive", org.tech, {})
+    perform(
+        repair_order.pk,
+        "complete",
+        org.tech,
+        {"resolution": "更换光猫", "rating": 5, "no_signature_reason": "客户外出"},
+    )
+    # Once the work is done the technician's part is over; the desk can still send one.
+    closed = make_link(repair_order.pk, "tech")
+    assert closed.status_code == 403 and closed.json()["error"]["code"] == "forbidden"
+    assert make_link(repair_order.pk, "quality").status_code == 200
 
 
 def test_confirm_ask_for_another_time_chase_and_rate_land_in_the_history(
