@@ -106,3 +106,10 @@ def test_without_a_branch_a_null_figure_stays_empty_in_excel(month: Any) -> None
     row = dict(zip(table[2], table[3], strict=True))
     assert row["key"] == "TL" and row["restore_on_time_rate"] is None
     assert row["contact_30min_rate"] == 1.0
+
+
+def test_the_openapi_document_types_every_metric(org: Any) -> None:
+    doc = Client().get("/api/v1/openapi.json", headers=bearer("manager")).json()
+    assert {"/api/v1/kpis", "/api/v1/kpis/orders"} <= set(doc["paths"])
+    metrics = doc["components"]["schemas"]["Metrics"]
+    assert len(metrics["properties"]) == 15 and len(metrics["required"]) == 15
