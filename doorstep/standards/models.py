@@ -162,7 +162,7 @@ class Clock(models.Model):
     # Set when the worker could not process the clock: it is moved aside (next_check_at NULL)
     # and listed on the breaches page until someone looks at it.
     failed_at = models.DateTimeField(null=True, blank=True)
-    failure = models.CharField(max_length=500, blank=True)
+    failure = models.CharField(max_length=500, blank=True, db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
