@@ -25,6 +25,8 @@ from doorstep.orders.choices import Action, RequestedBy
 from doorstep.orders.hooks import after_event
 from doorstep.orders.models import OrderEvent, WorkOrder
 from doorstep.orders.states import CustomerAction
+from doorstep.org.choices import Role
+from doorstep.org.models import roles_of
 
 MAX_TEXT = 500
 
@@ -83,13 +85,19 @@ def customer_acts(
     return event
 
 
+# Who answers what: the crew and the desk move visits; complaints go to the quality desk and
+# the managers, not to the technician they may be about.
+COMPLAINT_DESK = {Role.QUALITY, Role.MANAGER, Role.ADMIN}
+
+
 def open_requests(user: Any) -> Any:
-    """The requests waiting for an answer on the orders `user` may see (R22's order gate)."""
+    """The requests waiting for an answer that `user` may answer, on the orders they may see."""
+    kinds = [RequestKind.RESCHEDULE]
+    if roles_of(user) & COMPLAINT_DESK:
+        kinds.append(RequestKind.COMPLAINT)
     return (
         CustomerRequest.objects.filter(
-            answered_at__isnull=True,
-            kind__in=[RequestKind.RESCHEDULE, RequestKind.COMPLAINT],
-            order__in=visible_orders(user),
+            answered_at__isnull=True, kind__in=kinds, order__in=visible_orders(user)
         )
         .select_related("order", "order__technician")
         .order_by("created_at", "id")

@@ -214,6 +214,9 @@ def test_a_complaint_is_a_request_the_quality_desk_sees(org: Any, repair_order: 
     desk = Client()
     desk.force_login(org.quality)
     assert "师傅迟到一小时" in desk.get("/customers/requests/").content.decode()
+    crew = Client()
+    crew.force_login(org.tech)
+    assert "师傅迟到一小时" not in crew.get("/customers/requests/").content.decode()
     row = CustomerRequest.objects.get(order=repair_order)
     # The answer reaches the customer, so the banned phrases (R23) are refused.
     rude = desk.post("/customers/requests/", {"request": row.pk, "answer": "我没办法"})
