@@ -4,7 +4,7 @@ what the order knows and queued in the action's own transaction.
 `on_order_event` is registered as an after-event hook (apps.py): the action, its event and its
 notices commit together, and the worker sends them after commit (sender.py). Other code that
 tells a customer something (the batch-fault incident, a complaint's finding) calls
-`notify_customer(order, code, **params)`.
+`notify_customer(order, code, dedupe_key, **params)`.
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ def on_order_event(order: WorkOrder, event: OrderEvent) -> None:
         cancel_queued(order, (*CUSTOMER_TEMPLATES, LEGACY_KIND))
         return
     code = ACTION_TEMPLATE.get(event.action)
-    if code is None:
+    if code is None or code not in cache.templates():
         return
     extra = {}
     if code in LINKED:
