@@ -41,4 +41,3 @@ class ApiToken(models.Model):
             expires_at=timezone.now() + timedelta(hours=settings.DOORSTEP_TOKEN_TTL_HOURS),
         )
         return token, raw
-
