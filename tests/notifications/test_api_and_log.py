@@ -72,3 +72,17 @@ def test_the_delivery_log_shows_each_try_to_managers_only(org: Any) -> None:
     )
     client.force_login(org.tech)
     assert client.get("/notifications/deliveries/").status_code == 403
+
+
+def test_the_admin_site_shows_the_outbox_read_only_with_phones_masked(repair_order: Any) -> None:
+    from django.contrib.auth.models import User
+
+    client = Client()
+    client.force_login(User.objects.create_superuser("root", password="pw-root"))
+    note = Notification.objects.get(order=repair_order)
+    listing = client.get("/admin/notifications/notification/").content.decode()
+    detail = client.get(f"/admin/notifications/notification/{note.pk}/change/")
+    assert detail.status_code == 200
+    for page in (listing, detail.content.decode()):
+        assert "138****5678" in page and "13812345678" not in page
+    assert client.get("/admin/notifications/notification/add/").status_code == 403
