@@ -165,6 +165,9 @@ def test_confirm_ask_for_another_time_chase_and_rate_land_in_the_history(
     listing = Client()
     listing.force_login(org.dispatcher)
     assert "白天上班" in listing.get("/customers/requests/").content.decode()
+    # The API shows the customer's events like any other.
+    api = Client().get(f"/api/v1/orders/{repair_order.pk}", headers=bearer("dispatcher"))
+    assert api.status_code == 200 and "ask_reschedule" in api.content.decode()
     start = timezone.now() + timedelta(days=1, hours=2)
     perform(
         repair_order.pk,
@@ -250,3 +253,17 @@ def test_the_outbox_can_put_a_fresh_link_in_a_message(
     assert url.startswith("https://dx.example.cn/c/") and len(url) < 45
     path = url.removeprefix("https://dx.example.cn")
     assert "已派给装维人员" in Client().get(path).content.decode()
+
+
+@pytest.mark.xfail(
+    reason="web/order_detail.html resolves e.actor.username as a filter argument, which raises "
+    "for an event without an actor (the customer's, the system's); reported to the pages' owner",
+    strict=False,
+)
+def test_the_crews_order_page_shows_the_customers_events(org: Any, repair_order: Any) -> None:
+    walk_to(repair_order.pk, org, "scheduled")
+    assert Client().post(link_path(repair_order.pk), {"action": "confirm"}).status_code == 302
+    crew = Client()
+    crew.force_login(org.dispatcher)
+    page = crew.get(f"/orders/{repair_order.pk}/")
+    assert page.status_code == 200 and "customer" in page.content.decode()
