@@ -34,7 +34,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     _manage("migrate", "--no-input", verbosity=0)
     from doorstep.demo import load_demo
 
-    summary = load_demo(seed=ns.seed, weeks=ns.weeks, reset=ns.reset)
+    summary = load_demo(seed=ns.seed, weeks=ns.weeks, reset=ns.reset, scale=ns.scale)
     print(summary)
     if ns.no_serve:
         return 0
@@ -197,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--weeks", type=int, default=9, help="full weeks of history before this one")
+    p.add_argument("--weeks", type=int, default=8, help="full weeks of history before this one")
+    p.add_argument("--scale", type=float, default=1.0, help="share of the daily volume to load")
     p.add_argument("--reset", action="store_true", help="drop existing demo orders first")
     p.set_defaults(fn=cmd_demo)
 
