@@ -3,6 +3,7 @@ booked time, ask for another time, and rate the visit once it is done."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from doorstep.customers.models import CustomerRequest
 from doorstep.orders.actions import create_order, perform
 from doorstep.orders.models import OrderEvent
 from doorstep.org.models import Staff
-from tests.conftest import repair_data, walk_to
+from tests.conftest import iso, repair_data, walk_to
 from tests.web.browser import PHONE, browser_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,11 +36,17 @@ def test_the_customer_confirms_asks_for_another_time_and_rates_on_a_phone(
     live_server: Any, org: Any
 ) -> None:
     order, _ = create_order(org.operator, repair_data())
-    walk_to(order.pk, org, "scheduled")
+    walk_to(order.pk, org, "accepted")
+    # Tomorrow 14:00–15:00 local time, as a customer would book it.
+    start = timezone.localtime().replace(hour=14, minute=0, second=0, microsecond=0)
+    start += timedelta(days=1)
+    window = {"start": iso(start), "end": iso(start + timedelta(hours=1))}
+    perform(order.pk, "schedule", org.tech, window)
     link = make_link(org.dispatcher, order.pk)
     with browser_page(PHONE) as page:
         page.goto(live_server.url + link.path)
         assert "已预约上门" in page.inner_text("#state")
+        assert "14:00–15:00" in page.inner_text("#window")
         assert "Tech" in page.inner_text("#technician")
         assert "暂无" in page.inner_text("#tech-stars")
         body = page.inner_text("body")
@@ -53,7 +60,7 @@ def test_the_customer_confirms_asks_for_another_time_and_rates_on_a_phone(
         assert page.locator("#confirmed").is_visible()
 
         page.click("#ask-form summary")
-        tomorrow = (timezone.localtime() + timezone.timedelta(days=1)).date().isoformat()
+        tomorrow = (timezone.localtime() + timedelta(days=1)).date().isoformat()
         page.fill("#ask-day", tomorrow)
         page.select_option("#ask-part", "eve")
         page.fill("#ask-text", "白天上班，晚上在家")
