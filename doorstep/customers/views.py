@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from doorstep.core import clock
 from doorstep.core.errors import DoorstepError, InvalidInput, NotFound
 from doorstep.customers import badges
 from doorstep.customers.conf import conf
@@ -113,7 +114,7 @@ def _link_context(order: WorkOrder) -> dict[str, Any]:
         "confirmed": confirmed,
         "rated_stars": rated.payload.get("stars") if rated else None,
         "last_ask": asks.first(),
-        "today": datetime.now(ZoneInfo(order.branch.timezone)).date().isoformat(),
+        "today": clock.now().astimezone(ZoneInfo(order.branch.timezone)).date().isoformat(),
     }
 
 
