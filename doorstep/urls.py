@@ -23,6 +23,7 @@ urlpatterns: list[Any] = [
     path("m/", include("doorstep.field.urls")),
     path("dispatch/", include("doorstep.dispatch.urls")),
     path("notifications/", include("doorstep.notifications.urls")),
+    path("incidents/", include("doorstep.incidents.urls")),
     path("", include("doorstep.customers.urls")),
     path("", include("doorstep.web.urls")),
 ]

@@ -15,6 +15,7 @@ from doorstep.core import clock as app_clock
 from doorstep.dispatch.models import HandoverBatch, HandoverItem, Leave, Shift, Territory
 from doorstep.dispatch.planner import Job, PlanRequest, StraightLineTravel, Technician
 from doorstep.dispatch.planner.travel import haversine_km
+from doorstep.incidents.services import held_back_orders
 from doorstep.orders.choices import Kind, Status
 from doorstep.orders.models import WorkOrder
 from doorstep.org.models import Branch, Staff
@@ -171,6 +172,8 @@ def plannable_orders(branch: Branch, day: date) -> list[WorkOrder]:
     end = start + timedelta(days=1)
     return list(
         WorkOrder.objects.filter(branch=branch, status__in=PLANNABLE)
+        # R14: members of an open incident are not planned one by one.
+        .exclude(pk__in=held_back_orders())
         .filter(
             Q(appointment_start__isnull=True)
             | Q(appointment_start__gte=start, appointment_start__lt=end)

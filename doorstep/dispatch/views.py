@@ -26,6 +26,7 @@ from doorstep.dispatch.services import (
     suggest,
     unsigned_orders,
 )
+from doorstep.incidents.services import board_rows, held_back_orders
 from doorstep.orders.access import staff_of, visible_orders
 from doorstep.orders.actions import perform
 from doorstep.orders.models import WorkOrder
@@ -161,6 +162,8 @@ def board(request: HttpRequest) -> HttpResponse:
     unassigned = list(
         visible_orders(request.user)
         .filter(branch=branch, status__in=UNASSIGNED)
+        # R14: members of an open incident are handled as one, on the incident's page.
+        .exclude(pk__in=held_back_orders())
         .select_related("customer")
         .order_by("reported_at")
     )
@@ -179,6 +182,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "oldest_wait": (now - pending[0].reported_at) if pending else None,
         "next_handover": next_handover(branch, now),
         "unassigned": [(o, nearest.get(o.pk), customer_view(request.user, o)) for o in unassigned],
+        "incidents": board_rows(branch),
         "rows": _timeline(branch, day),
         "plan": latest_plan,
         "now_pct": _pct(now, branch, day) if local(now, branch.timezone).date() == day else None,

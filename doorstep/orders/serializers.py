@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from doorstep.incidents.membership import incident_id_of
 from doorstep.orders.hooks import clocks_of
 from doorstep.orders.models import OrderEvent, WorkOrder
 from doorstep.orders.privacy import (
@@ -81,7 +82,7 @@ def order_detail(
             "location": position_view(user, order),
             "repeat_of": order.repeat_of_id,
             "repeat_of_number": order.repeat_of.number if order.repeat_of else None,
-            "incident": order.incident_id,
+            "incident": incident_id_of(order.pk),
             "completed_at": iso(order.completed_at),
             "closed_at": iso(order.closed_at),
             "clocks": clocks_of(order, None),
