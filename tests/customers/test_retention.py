@@ -102,3 +102,16 @@ def test_two_workers_never_anonymise_the_same_customer_twice(org: Any, settings:
     assert retention.anonymise(order.customer_id, "w1", later) is True
     assert retention.anonymise(order.customer_id, "w2", later) is False
     assert retention.run_due("w2", now=later) == 0
+
+
+def test_the_worker_loop_looks_at_most_once_an_hour(org: Any, settings: Any) -> None:
+    settings.DOORSTEP_RETENTION_DAYS = 0
+    retention._next_pass = 0.0
+    first = closed_order(org)
+    assert retention.run_due("w1") == 1  # closed "0 days ago" is due at once
+    second, _ = create_order(org.operator, install_data())
+    perform(second.pk, "cancel", org.operator, {"reason": "客户取消"})
+    assert retention.run_due("w1") == 0  # the next look is an hour away
+    retention._next_pass = 0.0
+    assert retention.run_due("w1") == 1
+    assert Customer.objects.get(pk=first.customer_id).name == "已匿名"
