@@ -12,11 +12,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from doorstep.orders.access import visible_orders
-from doorstep.orders.choices import (
-    Action,
-    Kind,
-    Status,
-)
+from doorstep.orders.choices import Action, Kind, Status
 from doorstep.orders.models import WorkOrder
 from doorstep.orders.states import allowed_actions
 from doorstep.org.choices import Role
@@ -25,7 +21,6 @@ from doorstep.standards import policies
 VISIT_STATES = (Status.SCHEDULED, Status.EN_ROUTE, Status.ON_SITE)
 # Install and move visits get the R3 call shortly before the booked time.
 PRE_CALL_KINDS = (Kind.INSTALL, Kind.MOVE)
-# Common reasons offered as one-tap buttons; free text is always possible.
 
 
 # -- small helpers ----------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from doorstep.org.choices import CustomerGrade
 from doorstep.standards import policies
 from doorstep.ui.clocks import for_display
 
+# Common reasons offered as one-tap buttons; free text is always possible.
 DELAY_REASONS = ("交通拥堵", "前一单施工延误", "车辆故障", "天气原因")
 RESCHEDULE_REASONS = ("客户要求改时间", "前一单施工延误", "设备材料未到", "天气原因", "交通管制")
 RETURN_REASONS = ("无端口资源", "地址错误", "非本片区", "客户取消需求")
