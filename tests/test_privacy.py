@@ -182,6 +182,13 @@ def board(user: str, order: WorkOrder) -> tuple[int, str]:
     return (200, item.group(0)) if resp.status_code == 200 and item else (404, html)
 
 
+def export(user: str, order: WorkOrder) -> tuple[int, str]:
+    resp = _client(user).get("/orders/", {"export": "csv"})
+    text = b"".join(resp.streaming_content).decode("utf-8-sig")
+    rows = [line for line in text.splitlines() if line.startswith(order.number + ",")]
+    return (200, rows[0]) if rows else (404, text)
+
+
 Surface = Callable[[str, WorkOrder], tuple[int, str]]
 
 # surface → (what it shows in full, masked) and the `via` of its log rows. The phone page
@@ -201,6 +208,7 @@ SURFACES: dict[str, tuple[Surface, str, tuple[str, ...], tuple[str, ...]]] = {
     "my_day": (my_day, "my-day", ("address",), ("address",)),
     "phone_page": (phone_page, "phone", ("phone", "address"), ("address",)),
     "board": (board, "board", ("address",), ("address",)),
+    "export": (export, "export", ("phone", "address"), ("phone", "address")),
 }  # fmt: skip
 
 # -- the one table ----------------------------------------------------------------------------
@@ -254,6 +262,12 @@ CASES: list[tuple[str, Customer, str, str]] = [
     ("dispatcher", TOWNSHIP, "api_detail", HIDDEN),
     ("dispatcher", TOWNSHIP, "order_page", HIDDEN),
     ("dispatcher", TOWNSHIP, "intake_lookup", HIDDEN),
+    # exports: in full only for the roles that may take customers' data out (manager, admin)
+    ("manager", OWN_OPEN, "export", FULL),
+    ("operator", OWN_OPEN, "export", MASKED),  # full on the screen, masked in a file
+    ("dispatcher", UNASSIGNED, "export", MASKED),
+    ("tech", OWN_OPEN, "export", MASKED),
+    ("tech", OTHERS, "export", HIDDEN),
     # the township technician who took a report in person: who, not where
     ("township_tech", TOWNSHIP, "api_detail", MASKED),
     ("township_tech", TOWNSHIP, "api_list", MASKED),
