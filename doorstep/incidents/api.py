@@ -19,6 +19,7 @@ from doorstep.incidents.schemas import (
     IncidentDetailOut,
     IncidentListOut,
     MemberIn,
+    OpenIn,
 )
 from doorstep.orders.choices import Status
 
@@ -92,6 +93,14 @@ def list_incidents(
     if area:
         qs = qs.filter(area=area)
     return {"incidents": [incident_dict(i) for i in qs[:200]]}
+
+
+@router.post("/incidents", response={201: IncidentDetailOut}, summary="Open an incident by hand")
+def open_incident(request: HttpRequest, payload: OpenIn) -> tuple[int, dict[str, Any]]:
+    incident = services.open_by_hand(
+        request.user, payload.branch, payload.area, payload.orders, payload.note or ""
+    )
+    return 201, _detail(request.user, incident.pk)
 
 
 def _detail(user: Any, incident_id: int) -> dict[str, Any]:

@@ -30,6 +30,13 @@ class CloseIn(ActionIn):
     fixed: list[int] | None = None
 
 
+class OpenIn(ActionIn):
+    branch: str = Field(min_length=1, max_length=16, description="分公司编码")
+    area: str = Field(min_length=1, max_length=32, description="区域编码")
+    orders: list[int] = Field(min_length=1, description="工单 id")
+    note: OptText = None
+
+
 BODIES: dict[str, type[ActionIn]] = {
     "confirm_outage": ConfirmOutageIn,
     "add_member": MemberIn,

@@ -113,7 +113,7 @@ def active_incident_of(order_id: int) -> Incident | None:
     return member.incident if member else None
 
 
-def held_back_orders() -> QuerySet[Member]:
+def held_back_orders() -> QuerySet[Member, Any]:
     """Order ids of every active incident's members: not offered for dispatch one by one."""
     return Member.objects.filter(active=True).values("order_id")
 
@@ -223,6 +223,7 @@ def open_by_hand(
             visible_orders(actor)
             .select_related("branch")
             .filter(pk__in=order_ids, branch__code=branch_code)
+            .order_by("reported_at", "id")
         )
         if not orders:
             raise InvalidInput({"orders": "请至少选择一张本分公司的工单"})
