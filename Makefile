@@ -37,7 +37,7 @@ test: $(STAMP) browsers
 lint: $(STAMP)
 	$(BIN)/ruff check doorstep tests
 	$(BIN)/ruff format --check doorstep tests
-	$(BIN)/doorstep manage makemigrations --check --dry-run
+	$(BIN)/doorstep manage makemigrations --check --dry-run --noinput
 
 typecheck: $(STAMP)
 	$(BIN)/mypy doorstep
