@@ -48,12 +48,21 @@ def cmd_serve(ns: argparse.Namespace) -> int:
 
 def _start_worker() -> Any:
     """`doorstep worker` as a child process, so the demo's clocks move while it is watched."""
+    import signal
     import subprocess
 
+    def unwind(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    # Until gunicorn installs its own handlers, SIGTERM must still unwind through the
+    # `finally` that stops the worker, or the worker would outlive the demo.
+    signal.signal(signal.SIGTERM, unwind)
     return subprocess.Popen([sys.executable, "-m", "doorstep.cli", "worker"])
 
 
-def _stop_worker(child: Any) -> None:
+def _stop_worker(child: Any, owner: int) -> None:
+    if os.getpid() != owner:
+        return  # a gunicorn worker (a fork of the server) leaving: the worker is not its own
     child.terminate()  # SIGTERM: the worker finishes its batch and exits
     try:
         child.wait(timeout=15)
@@ -74,19 +83,31 @@ def _serve(
 
     call_command("collectstatic", "--no-input", verbosity=0)
     url = f"http://{'127.0.0.1' if bind in ('0.0.0.0', '::') else bind}:{port}/"
+    owner = os.getpid()
     child = _start_worker() if with_worker else None
-    if banner:
-        print(f"\nDoorstep 上门 is running at {url}")
-        print("Logins (password demo1234): admin, manager, dispatcher, operator, quality,")
-        print(
-            "  technicians tech01 … tech12 (tech01–tech08 urban 拱墅, tech09–tech12 township 桐庐)"
-        )
+    try:
+        if banner:
+            _banner(url, child)
+        _run_gunicorn(settings, bind, port, workers)
+    finally:
         if child is not None:
-            print(
-                f"A worker is running beside it (pid {child.pid}): clocks move, warnings and "
-                "escalations are raised and messages go out (printed here) while you watch."
-            )
-        print("Press Ctrl+C to stop.\n", flush=True)
+            _stop_worker(child, owner)
+    return 0
+
+
+def _banner(url: str, child: Any) -> None:
+    print(f"\nDoorstep 上门 is running at {url}")
+    print("Logins (password demo1234): admin, manager, dispatcher, operator, quality,")
+    print("  technicians tech01 … tech12 (tech01–tech08 urban 拱墅, tech09–tech12 township 桐庐)")
+    if child is not None:
+        print(
+            f"A worker is running beside it (pid {child.pid}): clocks move, warnings and "
+            "escalations are raised and messages go out (printed here) while you watch."
+        )
+    print("Press Ctrl+C to stop.\n", flush=True)
+
+
+def _run_gunicorn(settings: Any, bind: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     class App(BaseApplication):  # type: ignore[misc]
@@ -104,12 +125,7 @@ def _serve(
             return application
 
     _ = settings.SECRET_KEY  # create the key file once, before the workers fork
-    try:
-        App().run()  # Ctrl+C or SIGTERM: gunicorn stops its workers and exits with SystemExit
-    finally:
-        if child is not None:
-            _stop_worker(child)
-    return 0
+    App().run()  # Ctrl+C or SIGTERM: gunicorn stops its workers and exits with SystemExit
 
 
 def cmd_verify_history(ns: argparse.Namespace) -> int:
@@ -139,6 +155,19 @@ def cmd_verify_history(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _wait_for_peers(barrier: str, timeout: float = 60.0) -> None:
+    """Tests start several workers at once: each leaves a file in DIR and waits until N are
+    there, so every process is past its start-up before any claims work."""
+    import time
+    from pathlib import Path
+
+    folder, _, count = barrier.rpartition(":")
+    Path(folder, str(os.getpid())).touch()
+    give_up = time.monotonic() + timeout
+    while len(list(Path(folder).iterdir())) < int(count) and time.monotonic() < give_up:
+        time.sleep(0.02)
+
+
 def cmd_worker(ns: argparse.Namespace) -> int:
     _django()
     from doorstep.worker import Worker
@@ -149,6 +178,8 @@ def cmd_worker(ns: argparse.Namespace) -> int:
         import time
 
         time.sleep(max(0.0, ns.start_at - time.time()))
+    if ns.start_barrier:
+        _wait_for_peers(ns.start_barrier)
     print(f"doorstep worker {worker.name}: clocks, escalations, notifications", flush=True)
     worker.run(interval=ns.interval, once=ns.once)
     return 0
@@ -213,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=1000)
     p.add_argument("--once", action="store_true", help="work until nothing is due, then exit")
     p.add_argument("--start-at", type=float, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--start-barrier", default="", help=argparse.SUPPRESS)
     p.set_defaults(fn=cmd_worker)
 
     p = sub.add_parser("verify-history", help="check every order's history chain")

@@ -88,14 +88,14 @@ def test_a_small_demo_reads_like_a_well_run_crew(db: Any, settings: Any, tmp_pat
     called = old.filter(events__action="callback").distinct().count()
     assert called > old.count() * 0.7
 
-    # Today: nothing left on the road from an earlier day, today's orders in several states.
-    today = WEDNESDAY_AFTERNOON.date()
-    assert _stale_visits(today) == []
-    start = datetime(today.year, today.month, today.day, tzinfo=SHANGHAI)
+    # Today: nothing left on the road from an earlier day, the open work in several states.
+    assert _stale_visits(WEDNESDAY_AFTERNOON.date()) == []
     states = Counter(
-        WorkOrder.objects.filter(reported_at__gte=start).values_list("status", flat=True)
+        WorkOrder.objects.exclude(status__in=[Status.CLOSED, Status.CANCELLED]).values_list(
+            "status", flat=True
+        )
     )
-    assert len(states) >= 3, f"today's orders at 15:40 should be spread out: {states}"
+    assert len(states) >= 3, f"the open work at 15:40 should be spread out: {states}"
     # The replayed worker sent the past weeks' messages when they were due.
     backlog = Notification.objects.filter(
         status__in=CLAIMABLE, available_at__lt=WEDNESDAY_AFTERNOON - timedelta(hours=1)
@@ -128,6 +128,7 @@ def _alive(pid: int) -> bool:
     return stat.exists() and stat.read_text().split()[2] != "Z"
 
 
+@pytest.mark.slow
 def test_demo_serves_with_a_worker_beside_it_and_stops_both(tmp_path: Path) -> None:
     env = {
         **os.environ,
