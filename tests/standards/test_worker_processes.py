@@ -31,7 +31,9 @@ def database_url() -> str:
     return f"sqlite:///{s['NAME']}"
 
 
-def test_two_worker_processes_do_each_warning_breach_and_escalation_once(org: Any) -> None:
+def test_two_worker_processes_do_each_warning_breach_and_escalation_once(
+    org: Any, tmp_path: Any
+) -> None:
     now = timezone.now()
     late, warn = [], []
     for i in range(120):
@@ -47,7 +49,6 @@ def test_two_worker_processes_do_each_warning_breach_and_escalation_once(org: An
         "DATABASE_URL": database_url(),
         "DJANGO_SETTINGS_MODULE": "doorstep.settings",
     }
-    start = time.time() + 3
     cmd = [
         sys.executable,
         "-m",
@@ -56,8 +57,9 @@ def test_two_worker_processes_do_each_warning_breach_and_escalation_once(org: An
         "--once",
         "--batch",
         "7",
-        "--start-at",
-        str(start),
+        # Both processes are up before either claims anything, so SKIP LOCKED shares the work.
+        "--start-barrier",
+        f"{tmp_path}:2",
     ]
     procs = [
         subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
