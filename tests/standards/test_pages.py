@@ -229,6 +229,27 @@ def test_the_breaches_page_lists_a_breach_with_its_evidence_in_shanghai_time(
     )
 
 
+def test_a_technicians_ledger_and_breaches_link_only_orders_they_may_still_open(
+    org: Any, at: Any
+) -> None:
+    kept = late_contact(org, at)
+    given_away = late_contact(org, at)
+    # The penalty stays the technician's; the order is now a colleague's.
+    do(at, f"{D} 10:00", given_away.order, "assign", org.dispatcher, {"technician": "other_tech"})
+    c = client_for("tech")
+    kept_link = f'<a href="/orders/{kept.order_id}/">{kept.order.number}</a>'
+    gone_link = f'href="/orders/{given_away.order_id}/"'
+    gone_text = f'<span class="order-ref" title="无权查看该工单">{given_away.order.number}</span>'
+    for url in (PENALTIES, BREACHES):
+        page = html(c.get(url))
+        assert kept_link in page, url
+        assert gone_link not in page and gone_text in page, url
+    # The link it withholds is one the order page itself refuses; the manager keeps both.
+    assert c.get(f"/orders/{given_away.order_id}/").status_code == 404
+    manager_page = html(client_for("manager").get(PENALTIES))
+    assert gone_link in manager_page and f'href="/orders/{kept.order_id}/"' in manager_page
+
+
 # -- report-backs -----------------------------------------------------------------------------
 
 
