@@ -97,7 +97,9 @@ def test_a_link_stops_working_days_after_the_order_closed(
         org.tech,
         {"resolution": "更换光猫", "rating": 5, "no_signature_reason": "客户外出"},
     )
-    perform(repair_order.pk, "close", org.quality, {})
+    # A satisfied callback closes the order.
+    perform(repair_order.pk, "callback", org.quality, {"score": 9, "satisfied": True})
+    assert WorkOrder.objects.get(pk=repair_order.pk).status == "closed"
     with time_machine.travel(timezone.now() + timedelta(days=2)):
         assert Client().get(path).status_code == 200
     with time_machine.travel(timezone.now() + timedelta(days=3, minutes=1)):
