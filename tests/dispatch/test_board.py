@@ -77,7 +77,10 @@ def test_a_shift_entered_for_the_day_replaces_the_branch_default(crew: Any) -> N
 
 
 def test_the_day_plan_is_previewed_then_applied_as_assign_actions(crew: Any) -> None:
-    orders = [order_at(crew, 30.30 + i * 0.005, 120.13 + i * 0.004) for i in range(6)]
+    # One area each: six faults of one area within the hour would be a batch fault (R14).
+    orders = [
+        order_at(crew, 30.30 + i * 0.005, 120.13 + i * 0.004, area=f"GS-DQ-{i}") for i in range(6)
+    ]
     with time_machine.travel(f"{DAY} 07:30 +0800", tick=False):
         plan = planning.make_plan(crew.gs, date.fromisoformat(DAY), crew.dispatcher, seconds=1)
     assert plan.status == "preview" and plan.summary["violations"] == []

@@ -28,7 +28,11 @@ def dispatcher(crew: Any) -> Client:
 
 
 def six_orders(crew: Any) -> list[WorkOrder]:
-    return [order_at(crew, 30.30 + i * 0.005, 120.13 + i * 0.004) for i in range(6)]
+    # One area each: six faults of one area within the hour would be a batch fault (R14),
+    # held back from the plan as one incident.
+    return [
+        order_at(crew, 30.30 + i * 0.005, 120.13 + i * 0.004, area=f"GS-DQ-{i}") for i in range(6)
+    ]
 
 
 def test_a_plan_asked_for_on_the_page_is_run_by_the_worker_and_the_page_then_shows_it(
