@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "doorstep.ui",
     "doorstep.kpis",
     "doorstep.incidents",
+    "doorstep.quality",
 ]
 
 MIDDLEWARE = [

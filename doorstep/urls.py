@@ -24,6 +24,7 @@ urlpatterns: list[Any] = [
     path("dispatch/", include("doorstep.dispatch.urls")),
     path("notifications/", include("doorstep.notifications.urls")),
     path("incidents/", include("doorstep.incidents.urls")),
+    path("quality/", include("doorstep.quality.urls")),
     path("", include("doorstep.customers.urls")),
     path("", include("doorstep.web.urls")),
 ]

@@ -15,6 +15,7 @@ from doorstep.orders.privacy import (
     payload_view,
     position_view,
 )
+from doorstep.quality.services import complaints_of
 
 __all__ = ["event_dict", "iso", "mask_address", "order_detail", "order_summary"]
 
@@ -87,6 +88,7 @@ def order_detail(
             "closed_at": iso(order.closed_at),
             "clocks": clocks_of(order, None),
             "history": [event_dict(e, full) for e in events],
+            "complaints": complaints_of(order, events),
             "attachments": [
                 {
                     "id": a.pk,

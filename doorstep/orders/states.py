@@ -90,6 +90,10 @@ TRANSITIONS: dict[str, Transition] = {
             R.DISPATCHER,
         ),
         _t(Action.CLOSE, {S.COMPLETED}, S.CLOSED, R.QUALITY),
+        # Not an `Action` member (its choices are frozen in the orders migrations).
+        Transition(
+            "verify_complaint", frozenset(ANY), None, frozenset({R.QUALITY, R.MANAGER}), "核查投诉"
+        ),
     ]
 }
 

@@ -52,6 +52,18 @@ def clock_evidence(clock: Clock, marked_by: str, now: datetime) -> dict[str, Any
     }
 
 
+# Clocks that measure the office's own work after the visit: their breach is the desk's, charged
+# to the branch and never to the technician (R17: a late callback is the quality desk's).
+OFFICE_CLOCKS = frozenset({ClockName.CALLBACK})
+
+
+def clock_technician(clock: Clock) -> int | None:
+    """Who a clock's breach is charged to besides the branch (None: the branch alone)."""
+    if clock.name in OFFICE_CLOCKS:
+        return None
+    return clock.technician_id or clock.order.technician_id
+
+
 def _sql_iso(expr: str) -> str:
     return f"to_char(({expr}) AT TIME ZONE 'UTC', '{ISO_FORMAT_SQL}')"
 
@@ -177,7 +189,7 @@ def mark_clocks_breached(
                 order_id=c.order_id,
                 rule=CLOCK_RULE[c.name],
                 clock_id=c.pk,
-                technician_id=c.technician_id or c.order.technician_id,
+                technician_id=clock_technician(c),
                 branch_id=c.order.branch_id,
                 occurred_at=c.breached_at or c.deadline or now,
                 evidence=clock_evidence(c, marked_by, now),
@@ -305,6 +317,7 @@ def mark_due_in_sql(now: datetime, batch: int, marked_by: str, next_check_at: da
         return 0
     (price,) = uniform
     amount = price.amount if price and price.amount else Decimal("0")
+    office_in = ", ".join(f"'{name}'" for name in sorted(OFFICE_CLOCKS))
     rule_case = " ".join(f"WHEN '{name}' THEN '{rule}'" for name, rule in CLOCK_RULE.items())
     label_case = " ".join(
         f"WHEN '{name}' THEN '{ClockName(name).label} 超时'" for name in CLOCK_RULE
@@ -344,7 +357,9 @@ def mark_due_in_sql(now: datetime, batch: int, marked_by: str, next_check_at: da
         INSERT INTO standards_breach (order_id, rule, clock_id, technician_id, branch_id,
                                       occurred_at, evidence, void, created_at)
         SELECT m.order_id, CASE m.name {rule_case} END, m.id,
-               COALESCE(m.technician_id, o.technician_id), o.branch_id, m.deadline,
+               CASE WHEN m.name IN ({office_in}) THEN NULL
+                    ELSE COALESCE(m.technician_id, o.technician_id) END,
+               o.branch_id, m.deadline,
                jsonb_build_object('clock', m.name, 'started_at', {_sql_iso("m.started_at")},
                                   'deadline', {_sql_iso("m.deadline")},
                                   'stopped_at', {_sql_iso("m.stopped_at")},

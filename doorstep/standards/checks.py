@@ -2,7 +2,8 @@
 
 A gate refuses the action until its condition holds (R10); a check lets the action through
 and records a breach with the evidence that proves it (R3, R7, R8, R9, R12), plus the R13
-repeat-fault and R20 complaint ledger entries and R16 report-backs.
+repeat-fault ledger entries and R16 report-backs. A complaint is a case and charges nothing
+until it is upheld: doorstep.quality opens its R20 entry through `record_check_breach`.
 """
 
 from __future__ import annotations
@@ -83,8 +84,6 @@ def check(order: WorkOrder, event: OrderEvent) -> None:
         _r9(order, event)
     elif action == Action.COMPLETE:
         _r12(order, event)
-    elif action == Action.COMPLAIN:
-        _complaint(order, event)
     elif action == Action.REPORT_BACK:
         _report_back(order, event)
 
@@ -266,35 +265,6 @@ def _repeat(order: WorkOrder, event: OrderEvent) -> None:
         technician_id=tech,
         amount_key="penalty.repeat",
         reason=f"重复障碍（前单 {earlier.number}）",
-    )
-
-
-def _last_technician(order: WorkOrder) -> int | None:
-    if order.technician_id:
-        return order.technician_id
-    last = order.events.filter(action=Action.ASSIGN).order_by("-seq").first()
-    if last is None:
-        return None
-    from django.contrib.auth import get_user_model
-
-    return (
-        get_user_model()
-        .objects.filter(username=last.payload.get("technician"))
-        .values_list("pk", flat=True)
-        .first()
-    )
-
-
-def _complaint(order: WorkOrder, event: OrderEvent) -> None:
-    channel = event.payload.get("channel", "")
-    record_check_breach(
-        order,
-        event,
-        Rule.R20,
-        {"channel": channel, "note": event.payload.get("note")},
-        technician_id=_last_technician(order),
-        amount_key=f"penalty.complaint.{channel}",
-        reason=f"客户投诉（{channel}）",
     )
 
 

@@ -27,6 +27,7 @@ log = logging.getLogger("doorstep.worker")
 DUTIES: tuple[tuple[str, str], ...] = (
     ("doorstep.notifications.sender", "send_due"),
     ("doorstep.dispatch.jobs", "run_due"),
+    ("doorstep.quality.jobs", "run_due"),
 )
 
 

@@ -58,6 +58,7 @@ def payload_for(action: str, valid: bool) -> dict[str, Any]:
         "complain": {"channel": "hotline"},
         "cancel": {"reason": "客户取消"},
         "close": {},
+        "verify_complaint": {"complaint": 1, "finding": "rejected", "note": "核查不属实"},
     }
     body = dict(good[action])
     if not valid:

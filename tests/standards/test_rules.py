@@ -413,7 +413,7 @@ def test_r16_an_approved_report_back_exempts_the_breach_it_warned_of(org: Any, a
     assert Penalty.objects.get(order=order, rule="R4").status == "exempted"
 
 
-def test_r20_a_complaint_to_the_hotline_costs_100(org: Any, at: Any) -> None:
+def test_r20_a_complaint_to_the_hotline_costs_100_once_upheld(org: Any, at: Any) -> None:
     order = assigned(org, at)
     do(
         at,
@@ -422,6 +422,16 @@ def test_r20_a_complaint_to_the_hotline_costs_100(org: Any, at: Any) -> None:
         "complain",
         org.operator,
         {"channel": "hotline", "note": "师傅态度差"},
+    )
+    assert not Penalty.objects.filter(order=order, rule="R20").exists()  # a case, not a charge
+    case = order.complaints.get()
+    do(
+        at,
+        f"{D} 15:00",
+        order,
+        "verify_complaint",
+        org.quality,
+        {"complaint": case.pk, "finding": "upheld", "note": "录音核实属实"},
     )
     p = Penalty.objects.get(order=order, rule="R20")
     assert (p.amount, p.technician) == (Decimal("100"), org.tech)

@@ -243,9 +243,12 @@ def callback(ctx: ActionContext) -> Outcome:
     pl = ctx.payload
     assert isinstance(pl, p.CallbackPayload)
     event = _fields(pl, "score", "satisfied", "note")
+    if pl.contradiction:
+        event["contradiction"] = pl.contradiction
     if pl.satisfied:
         return Outcome(to_status=Status.CLOSED, fields={"closed_at": ctx.occurred_at}, event=event)
-    # Unsatisfied: the work is re-opened for the technician who did it.
+    # Unsatisfied: the work goes back to the crew — dispatched again to the technician who did
+    # it (they accept it anew and the R1 contact clock restarts), or to dispatch when none.
     event["reopened"] = True
     to = Status.DISPATCHED if ctx.order.technician_id else Status.RECEIVED
     return Outcome(to_status=to, fields={"completed_at": None}, event=event)
@@ -256,6 +259,14 @@ def complain(ctx: ActionContext) -> Outcome:
     pl = ctx.payload
     assert isinstance(pl, p.ComplainPayload)
     return Outcome(event=_fields(pl, "channel", "note"))
+
+
+@handles("verify_complaint")
+def verify_complaint(ctx: ActionContext) -> Outcome:
+    # The case is checked and decided by doorstep.quality (its gate and after-event hook).
+    pl = ctx.payload
+    assert isinstance(pl, p.VerifyComplaintPayload)
+    return Outcome(event=_fields(pl, "complaint", "finding", "note"))
 
 
 @handles("cancel")

@@ -7,7 +7,7 @@ limit is written once. Cross-field rules that need the order live in the handler
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -239,6 +239,16 @@ class CallbackPayload(Payload):
     score: int = Field(ge=1, le=10)
     satisfied: bool
     note: OptText = None
+    contradiction: Literal["nobody_came", "still_broken"] | None = Field(
+        default=None,
+        description="What the customer said that contradicts the close-out (R17): "
+        "nobody_came, still_broken; flags a possible false close-out for the manager",
+    )
+
+    def cross_field_errors(self) -> dict[str, str]:
+        if self.contradiction and self.satisfied:
+            return {"satisfied": "客户反映无人上门或故障未修好时，回访结果不能是满意"}
+        return {}
 
 
 class ComplainPayload(Payload):
@@ -248,6 +258,14 @@ class ComplainPayload(Payload):
 
 class ClosePayload(Payload):
     note: OptText = None
+
+
+class VerifyComplaintPayload(Payload):
+    """The finding on a complaint case (SPEC §5: complaints are cases)."""
+
+    complaint: int = Field(description="The complaint case's id (the order JSON's complaints)")
+    finding: Literal["upheld", "rejected"]
+    note: Text
 
 
 PAYLOADS: dict[str, type[Payload]] = {
@@ -274,6 +292,7 @@ PAYLOADS: dict[str, type[Payload]] = {
     "complain": ComplainPayload,
     "cancel": ReasonPayload,
     "close": ClosePayload,
+    "verify_complaint": VerifyComplaintPayload,
 }
 
 
