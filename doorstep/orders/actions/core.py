@@ -20,8 +20,10 @@ from doorstep.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from doorstep.orders.access import staff_of, visible_orders
 from doorstep.orders.actions.context import ActionContext, Outcome
 from doorstep.orders.actions.customer import CUSTOMER_HANDLERS, validate_customer_payload
+from doorstep.orders.actions.escalation import repeat_escalation
 from doorstep.orders.actions.handlers import HANDLERS
 from doorstep.orders.actions.payloads import CreatePayload, Payload, as_json, validate_payload
+from doorstep.orders.actions.routing import route
 from doorstep.orders.choices import Kind, Status
 from doorstep.orders.history import event_hash
 from doorstep.orders.hooks import run_after_event, run_before_event
@@ -247,18 +249,27 @@ def _next_number(branch: Branch, day: datetime) -> str:
     return f"{branch.code}-{local_day:%Y%m%d}-{last:04d}"
 
 
-def _caller_branch(actor: Any, code: str | None) -> Branch:
+def _intake_branch(actor: Any, pl: CreatePayload) -> tuple[Branch, str]:
+    """The order's branch and how it was chosen: `given` (the payload's code), `caller` (the
+    caller works for one branch), or the territory match (`area`, `location`, `address`)."""
     staff = staff_of(actor) if actor is not None else None
+    code = pl.branch
     if code:
         branch = Branch.objects.filter(code=code).first()
         if branch is None:
             raise InvalidInput({"branch": f"没有编码为 {code} 的分公司"})
         if staff is not None and staff.branch_id not in (None, branch.pk):
             raise InvalidInput({"branch": "只能为本分公司受理工单"})
-        return branch
+        return branch, "given"
     if staff is not None and staff.branch is not None:
-        return staff.branch
-    raise InvalidInput({"branch": "请选择分公司"})
+        return staff.branch, "caller"
+    loc = pl.location
+    routed = route(pl.area, loc.lat if loc else None, loc.lng if loc else None, pl.customer.address)
+    if routed is None:
+        raise InvalidInput(
+            {"branch": "区域编码、位置和地址都未匹配到任何分公司的包片，请选择分公司"}
+        )
+    return routed.branch, routed.via
 
 
 def _find_or_create_customer(branch: Branch, pl: CreatePayload) -> tuple[Customer, bool]:
@@ -311,7 +322,7 @@ def create_order(actor: Any, data: dict[str, Any] | CreatePayload) -> tuple[Work
     if pl.approved_deadline is not None and pl.approved_deadline <= reported:
         raise InvalidInput({"approved_deadline": "批准的修复时限必须晚于报障时间"})
     with transaction.atomic():
-        branch = _caller_branch(actor, pl.branch)
+        branch, routed_by = _intake_branch(actor, pl)
         if role == Role.TECHNICIAN and branch.region_type != RegionType.TOWNSHIP:
             raise Forbidden("只有乡镇装维人员可以直接受理工单")
         customer, is_new = _find_or_create_customer(branch, pl)
@@ -345,7 +356,11 @@ def create_order(actor: Any, data: dict[str, Any] | CreatePayload) -> tuple[Work
         event_payload["customer_id"] = customer.pk
         event_payload["number"] = order.number
         event_payload["branch"] = branch.code
+        event_payload["routed_by"] = routed_by
         event_payload["repeat_of"] = repeat.number if repeat else None
+        escalation = repeat_escalation(repeat)
+        if escalation is not None:
+            event_payload["escalation"] = escalation
         # The chain hashes the order's number, not its id, so the first event is complete
         # before either row exists and the order is written once.
         event = _build_event(
