@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "doorstep.kpis",
     "doorstep.incidents",
     "doorstep.quality",
+    "doorstep.care",
 ]
 
 MIDDLEWARE = [

@@ -88,6 +88,8 @@ def order_detail(
             "closed_at": iso(order.closed_at),
             "clocks": clocks_of(order, None),
             "history": [event_dict(e, full) for e in events],
+            # R15: every chase is one `chase` event, the customer's through their link too.
+            "chases": sum(1 for e in events if e.action == "chase"),
             "complaints": complaints_of(order, events),
             "attachments": [
                 {

@@ -90,6 +90,36 @@ TRANSITIONS: dict[str, Transition] = {
             R.DISPATCHER,
         ),
         _t(Action.CLOSE, {S.COMPLETED}, S.CLOSED, R.QUALITY),
+        # doorstep.care's actions (doorstep/orders/actions/care.py); plain names like
+        # verify_complaint, since `Action`'s choices are frozen in the orders migrations.
+        Transition(
+            "claim_damage",
+            frozenset(ANY),
+            None,
+            frozenset({R.TECHNICIAN, R.OPERATOR, R.DISPATCHER, R.QUALITY, R.MANAGER}),
+            "登记损坏赔偿",
+        ),
+        Transition(
+            "settle_damage",
+            frozenset(ANY),
+            None,
+            frozenset({R.OPERATOR, R.DISPATCHER, R.QUALITY, R.MANAGER}),
+            "赔偿处理完毕",
+        ),
+        Transition(
+            "site_not_ready",
+            frozenset({S.EN_ROUTE, S.ON_SITE}),
+            S.RETURNED.value,
+            TECH_OWN,
+            "施工条件不具备",
+        ),
+        Transition(
+            "escalate_engineering",
+            frozenset(ANY_OPEN),
+            None,
+            frozenset({R.TECHNICIAN, R.DISPATCHER}),
+            "转派工程队",
+        ),
         # Not an `Action` member (its choices are frozen in the orders migrations).
         Transition(
             "verify_complaint", frozenset(ANY), None, frozenset({R.QUALITY, R.MANAGER}), "核查投诉"

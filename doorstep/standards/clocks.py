@@ -342,13 +342,15 @@ def on_event(order: WorkOrder, event: OrderEvent) -> None:
         for c in open_clocks(order):
             resume_clock(c, order, at)
         return
-    if action == Action.RETURN:
+    if action in (Action.RETURN, "site_not_ready"):
         for c in open_clocks(order, ClockName.CONTACT, ClockName.ARRIVAL):
             cancel_clock(c, at)
         return
     if action == Action.CANCEL:
+        # A damage claim's clock (R18) outlives the order: the customer is still owed.
         for c in open_clocks(order):
-            cancel_clock(c, at)
+            if c.name != ClockName.COMPENSATION:
+                cancel_clock(c, at)
         return
 
 

@@ -15,7 +15,7 @@ from doorstep.standards.calendar import Calendar as CalendarLike
 
 # (key, label, matchers, minutes, amount, params, source): the SPEC defaults as they stand
 # now. Migration 0002 holds its own frozen copy; tests that flush the tables load these.
-# No `clock.compensation`: nothing starts an R18 clock yet (it comes with R18).
+# The last three rows are doorstep.care's (its migration 0002 holds their frozen copy).
 DEFAULTS: list[tuple[str, str, dict[str, str], int | None, str | None, dict[str, Any], str]] = [
     ("clock.contact", "派单后30分钟内联系客户", {}, 30, None, {"warn_pct": 80}, "000 ch.2 §1"),
     (
@@ -199,6 +199,37 @@ DEFAULTS: list[tuple[str, str, dict[str, str], int | None, str | None, dict[str,
         None,
         {},
         "003 part 3 §3.2",
+    ),
+    (
+        "clock.compensation",
+        "损坏客户物品：立即道歉，48小时内赔偿",
+        {},
+        2880,
+        None,
+        {"warn_pct": 80},
+        "000 ch.4 §8.2",
+    ),
+    (
+        "escalation.chase",
+        "第3次催单或有投诉倾向时升级至班长",
+        {},
+        None,
+        None,
+        {
+            "chases": 2,
+            "clock_pct": 80,
+            "risk_words": ["投诉", "12315", "10000", "10086", "市长热线", "曝光", "媒体", "工信部"],
+        },
+        "003 part 3 §3.3",
+    ),
+    (
+        "care.engineering",
+        "割接/电缆障碍接单后4小时内转派工程队并告知用户",
+        {"kind": "repair"},
+        240,
+        None,
+        {},
+        "003 part 3 §2",
     ),
 ]
 

@@ -58,6 +58,15 @@ def payload_for(action: str, valid: bool) -> dict[str, Any]:
         "complain": {"channel": "hotline"},
         "cancel": {"reason": "客户取消"},
         "close": {},
+        "claim_damage": {"what": "木地板", "customer_words": "地板被划了", "apologized": True},
+        "settle_damage": {"claim": 1, "amount": "50", "paid_via": "cash", "apologized": True},
+        "site_not_ready": {"reason": "no_port", "customer_consent": True},
+        "escalate_engineering": {
+            "kind": "cutover",
+            "team": "割接工程队",
+            "team_phone": "13800002222",
+            "customer_reached": True,
+        },
         "verify_complaint": {"complaint": 1, "finding": "rejected", "note": "核查不属实"},
     }
     body = dict(good[action])

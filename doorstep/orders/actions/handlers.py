@@ -12,6 +12,7 @@ from datetime import timedelta
 from doorstep.core.errors import InvalidInput
 from doorstep.orders.actions import payloads as p
 from doorstep.orders.actions.context import ActionContext, Outcome
+from doorstep.orders.actions.escalation import chase_escalation
 from doorstep.orders.actions.payloads import as_json
 from doorstep.orders.choices import AttachmentKind, Status
 from doorstep.orders.models import Attachment
@@ -226,9 +227,17 @@ def reply(ctx: ActionContext) -> Outcome:
 
 @handles("chase")
 def chase(ctx: ActionContext) -> Outcome:
+    """R15: the chase is counted on the order; the third (policy) or one with complaint risk
+    carries an escalation to the team lead (doorstep.orders.actions.escalation)."""
     pl = ctx.payload
     assert isinstance(pl, p.ChasePayload)
-    return Outcome(event=_fields(pl, "by", "note"))
+    event = _fields(pl, "by", "note")
+    number = ctx.order.events.filter(action="chase").count() + 1
+    event["chase_number"] = number
+    escalation = chase_escalation(ctx.order, number, pl.note, ctx.occurred_at)
+    if escalation is not None:
+        event["escalation"] = escalation
+    return Outcome(event=event)
 
 
 @handles("report_back")

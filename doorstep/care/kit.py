@@ -1,0 +1,44 @@
+"""R24 pre-departure kit check (000 第二章 §2 「七个一」, 001 「五个一」, 003 「四统一四携带」).
+
+The items are rows an admin edits (KitItem): a branch's own list, or the organisation's list
+(rows with no branch) when the branch has none. The phone shows them to tick before `depart`;
+the same function decides what the depart lacks.
+"""
+
+from __future__ import annotations
+
+from doorstep.care.models import KitItem
+from doorstep.core.errors import GateRefused
+from doorstep.orders.models import WorkOrder
+
+
+def items_for(branch_id: int | None) -> list[KitItem]:
+    """The kit list that applies to a branch's technicians."""
+    rows = list(
+        KitItem.objects.filter(enabled=True, branch_id__in=[branch_id, None]).order_by(
+            "position", "id"
+        )
+    )
+    own = [r for r in rows if r.branch_id is not None]
+    return own or [r for r in rows if r.branch_id is None]
+
+
+def _ticked(item: KitItem, ticked: set[str]) -> bool:
+    # Older phones send the item's name rather than its code; both count.
+    return item.code in ticked or item.label in ticked
+
+
+def check_departure(order: WorkOrder, ticked_codes: list[str]) -> list[str]:
+    """Refuse (GateRefused, field `checklist`) when a required item is not ticked; return the
+    codes of optional items not ticked (recorded with the departure)."""
+    ticked = set(ticked_codes)
+    items = items_for(order.branch_id)
+    required = [i for i in items if i.required and not _ticked(i, ticked)]
+    if required:
+        names = "、".join(i.label for i in required)
+        raise GateRefused(
+            "R24",
+            {"checklist": f"出发前须备齐：{names}"},
+            f"出发前检查未完成，缺少必备物品：{names}",
+        )
+    return [i.code for i in items if not i.required and not _ticked(i, ticked)]
