@@ -14,7 +14,6 @@ class FieldConfig(AppConfig):
         from doorstep.orders import hooks
 
         hooks.before_event(language.gate_r23)
-        hooks.after_event(language.notify_customer)
         post_save.connect(language.clear_cache, sender=PhraseEntry, dispatch_uid="phrases-saved")
         post_delete.connect(
             language.clear_cache, sender=PhraseEntry, dispatch_uid="phrases-deleted"

@@ -1,18 +1,16 @@
 """R23 on the way out: text that reaches a customer is checked against the banned phrases and
 rewordings (the seeds' lists plus what admins added); a hit refuses the action with the
-suggested wording. And the "could not reach you" SMS after an unanswered call."""
+suggested wording. The notices themselves (the "could not reach you" SMS after an unanswered
+call among them) come from the admin's templates: doorstep.notifications.notices."""
 
 from __future__ import annotations
 
 import threading
 from typing import Any
 
-from django.conf import settings
-
 from doorstep.core.errors import GateRefused
 from doorstep.field.phrases import Hit, PhraseRule, check_text, load_rules, suggest
 from doorstep.orders.actions.context import ActionContext, Outcome
-from doorstep.orders.models import OrderEvent, WorkOrder
 
 # Fields whose text the customer reads (a reply, the note left on the door, what a delay or a
 # move is put down to). Internal notes (contact.note, report_back) are not checked.
@@ -81,36 +79,3 @@ def gate_r23(ctx: ActionContext, outcome: Outcome) -> None:
             fields[name] = explain(hits, better)
     if fields:
         raise GateRefused("R23", fields, next(iter(fields.values())))
-
-
-def notify_customer(order: WorkOrder, event: OrderEvent) -> None:
-    """An unanswered call sends the customer the seeds' "could not reach you" text."""
-    if event.action != "contact" or event.payload.get("outcome") not in (
-        "no_answer",
-        "unreachable",
-    ):
-        return
-    from doorstep.field.scripts import render_script
-    from doorstep.notifications.outbox import queue
-    from doorstep.org.models import Staff
-
-    staff = Staff.objects.filter(user_id=event.actor_id).first() if event.actor_id else None
-    try:
-        body = render_script(
-            "unreachable_sms",
-            customer_name=order.customer.name,
-            technician_name=staff.name if staff else "",
-            employee_no=staff.employee_no if staff else "",
-            company=settings.DOORSTEP_COMPANY,
-            phone=(staff.phone if staff else "") or "10000",
-            time="",
-        )
-    except KeyError:
-        body = f"{order.customer.name}您好，装维人员刚才致电未能联系上您，请方便时回电。"
-    queue(
-        "customer_sms",
-        body,
-        to_phone=order.customer.phone,
-        order=order,
-        dedupe_key=f"unreachable:{event.pk}",
-    )

@@ -25,8 +25,9 @@ from doorstep.notifications.outbox import cancel_queued, queue
 if TYPE_CHECKING:
     from doorstep.orders.models import OrderEvent, WorkOrder
 
-# A customer notice's kind is its template's code ("order_received" …); "customer_sms" is the
-# kind doorstep.field.language still uses for the "could not reach you" SMS it queues itself.
+# A customer notice's kind is its template's code ("order_received" …). "customer_sms" is the
+# kind the "could not reach you" SMS had while doorstep.field wrote it from the seed script:
+# rows queued before the upgrade still carry it, so a cancellation withdraws them too.
 LEGACY_KIND = "customer_sms"
 
 # Every parameter a template may use, with what it means (shown on the admin page).
@@ -66,8 +67,7 @@ ACTION_TEMPLATE = {
     "create": "order_received",
     "assign": "technician_assigned",
     "schedule": "appointment_booked",
-    # "contact" → "could_not_reach" is queued by doorstep.field.language.notify_customer
-    # until it calls notify_customer(order, "could_not_reach", f"unreachable:{event.pk}", event).
+    "contact": "could_not_reach",  # only for an unanswered call: see `owes_notice`
     "notify_delay": "running_late",
     "reschedule": "visit_moved",
     "absent": "not_home_note",
@@ -187,6 +187,25 @@ def render(template: Template, values: dict[str, Any]) -> tuple[str, dict[str, s
     return body, {name: full.get(name, "") for name in template.params}
 
 
+def _rendered(
+    template: Template, order: WorkOrder, event: OrderEvent | None, extra: dict[str, Any]
+) -> tuple[str, dict[str, str]]:
+    needed = frozenset(placeholders(template.body)) | frozenset(template.params)
+    return render(template, order_values(order, event, needed) | extra)
+
+
+def preview(order: WorkOrder, code: str) -> str | None:
+    """The text the notice `code` would carry for this order now (the phone page shows the
+    technician what the customer will read), or None when its template is switched off."""
+    template = cache.templates().get(code)
+    return None if template is None else _rendered(template, order, None, {})[0]
+
+
+def event_key(code: str, event: OrderEvent) -> str:
+    """The dedupe key of the notice `code` an order event owes: one per event."""
+    return f"customer:{code}:{event.pk}"
+
+
 def notify_customer(
     order: WorkOrder, code: str, dedupe_key: str, event: OrderEvent | None = None, **extra: Any
 ) -> None:
@@ -195,8 +214,7 @@ def notify_customer(
     template = cache.templates().get(code)
     if template is None or not order.customer.phone:
         return
-    needed = frozenset(placeholders(template.body)) | frozenset(template.params)
-    body, params = render(template, order_values(order, event, needed) | extra)
+    body, params = _rendered(template, order, event, extra)
     queue(
         template.code,
         body,
@@ -210,20 +228,31 @@ def notify_customer(
     )
 
 
+# A call the customer did not answer is the only call they are told about.
+UNANSWERED = ("no_answer", "unreachable")
+
+
+def owes_notice(event: OrderEvent) -> bool:
+    """Does this event of an `ACTION_TEMPLATE` action tell the customer anything?"""
+    if event.action == "contact":
+        return (event.payload or {}).get("outcome") in UNANSWERED
+    return True
+
+
 def on_order_event(order: WorkOrder, event: OrderEvent) -> None:
     """After-event hook: the notice an action owes the customer, if any."""
     if event.action == "cancel":
         cancel_queued(order, (*CUSTOMER_TEMPLATES, LEGACY_KIND))
         return
     code = ACTION_TEMPLATE.get(event.action)
-    if code is None or code not in cache.templates():
+    if code is None or code not in cache.templates() or not owes_notice(event):
         return
     extra = {}
     if code in LINKED:
         link = customer_link(order, event)
         if link:
             extra[LINKED[code]] = link
-    notify_customer(order, code, f"customer:{code}:{event.pk}", event, **extra)
+    notify_customer(order, code, event_key(code, event), event, **extra)
 
 
 # Templates that carry the customer's link, and the parameter it goes in: the link's page

@@ -32,6 +32,8 @@ from doorstep.field.views.steps import (
     script_card,
     script_values,
 )
+from doorstep.notifications import notices
+from doorstep.notifications.models import Notification
 from doorstep.orders.access import staff_of
 from doorstep.orders.choices import (
     Action,
@@ -110,6 +112,17 @@ def _primary(order: WorkOrder, facts: VisitFacts, pre_call_due: bool) -> str:
     return steps.get(status, "")
 
 
+def _could_not_reach_sent(order: WorkOrder, call: OrderEvent) -> str | None:
+    """The text the customer was sent after this call, if it went unanswered and a notice
+    was queued (none when the admin switched the template off or the customer has no phone)."""
+    key = notices.event_key("could_not_reach", call)
+    return (
+        Notification.objects.filter(order=order, dedupe_key=key)
+        .values_list("body", flat=True)
+        .first()
+    )
+
+
 @login_required
 @require_GET
 def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
@@ -143,7 +156,6 @@ def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
         "closing": script_card("closing", values),
         "delay": script_card("delay", values, reason="", delay_minutes=""),
         "reschedule": script_card("reschedule", values, reason="", time=""),
-        "unreachable_sms": script_card("unreachable_sms", values),
     }
     arrived_local = timezone.localtime(facts.arrived_at, tz) if facts.arrived_at else None
     not_home = script_card(
@@ -189,9 +201,8 @@ def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
             for c in facts.calls
         ],
         "pre_call": pre_call,
-        "sms_sent": bool(facts.calls)
-        and facts.calls[-1].payload.get("outcome")
-        in (ContactOutcome.NO_ANSWER, ContactOutcome.UNREACHABLE),
+        "sms_sent": _could_not_reach_sent(order, facts.calls[-1]) if facts.calls else None,
+        "unreachable_sms": notices.preview(order, "could_not_reach"),
         "scripts": scripts,
         "not_home": not_home,
         "not_home_template": "\n".join(ln["template"] for ln in not_home["lines"]),
