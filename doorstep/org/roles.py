@@ -27,8 +27,37 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "org.view_customer",
         "org.change_customer",
         "orders.view_workorder",
+        # Customer notice templates and webhook subscriptions are edited here; the outbox and
+        # its delivery log are read-only (doorstep.notifications.admin).
+        "notifications.add_template",
+        "notifications.change_template",
+        "notifications.view_template",
+        "notifications.add_webhooksubscription",
+        "notifications.change_webhooksubscription",
+        "notifications.view_webhooksubscription",
+        "notifications.view_notification",
+        "notifications.view_deliveryattempt",
+        # Policy edits go through policies.save_policy (attributed, versioned); history read-only.
+        "standards.add_policy",
+        "standards.change_policy",
+        "standards.view_policy",
+        "standards.view_policychange",
     ],
 }
+
+
+def sync_admin_site_access(user_ids: list[int] | None = None) -> None:
+    """The admin role is what opens the admin site: Django lets in only `is_staff` users, so
+    that flag follows the role (a superuser keeps it). What each page allows is then the
+    group's permissions above."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(is_superuser=False)
+    if user_ids is not None:
+        users = users.filter(pk__in=user_ids)
+    admins = users.filter(groups__name=Role.ADMIN).values("pk")
+    users.filter(pk__in=admins).exclude(is_staff=True).update(is_staff=True)
+    users.exclude(pk__in=admins).filter(is_staff=True).update(is_staff=False)
 
 
 def sync_role_groups() -> None:
@@ -43,3 +72,4 @@ def sync_role_groups() -> None:
             if perm is not None:
                 wanted.append(perm)
         group.permissions.set(wanted)
+    sync_admin_site_access()

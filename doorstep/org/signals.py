@@ -25,6 +25,9 @@ def sync_staff_roles(user_id: int) -> None:
 
     names = sorted(Group.objects.filter(user__id=user_id).values_list("name", flat=True))
     Staff.objects.filter(user_id=user_id).update(role_names=",".join(names))
+    from doorstep.org.roles import sync_admin_site_access
+
+    sync_admin_site_access([user_id])
 
 
 def _members(group: Any) -> list[int]:
