@@ -7,6 +7,8 @@ the same function decides what the depart lacks.
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from doorstep.care.models import KitItem
 from doorstep.core.errors import GateRefused
 from doorstep.orders.models import WorkOrder
@@ -14,10 +16,9 @@ from doorstep.orders.models import WorkOrder
 
 def items_for(branch_id: int | None) -> list[KitItem]:
     """The kit list that applies to a branch's technicians."""
+    # Model ordering: position, then id.
     rows = list(
-        KitItem.objects.filter(enabled=True, branch_id__in=[branch_id, None]).order_by(
-            "position", "id"
-        )
+        KitItem.objects.filter(Q(branch_id=branch_id) | Q(branch__isnull=True), enabled=True)
     )
     own = [r for r in rows if r.branch_id is not None]
     return own or [r for r in rows if r.branch_id is None]
