@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from doorstep.core.errors import Conflict
 from doorstep.incidents.choices import IncidentStatus
+from doorstep.incidents.membership import KNOWN
 from doorstep.orders.choices import Action, SuspendReason
 
 if TYPE_CHECKING:
@@ -20,7 +21,8 @@ def on_order_event(order: WorkOrder, event: OrderEvent) -> None:
     from doorstep.incidents.clocks import pause_restore
 
     if event.action == Action.CREATE:
-        services.group_report(order, event.occurred_at)
+        incident = services.group_report(order, event.occurred_at)
+        order.__dict__[KNOWN] = incident.pk if incident is not None else None
     elif (
         event.action == Action.SUSPEND
         and (event.payload or {}).get("reason") == SuspendReason.OUTAGE

@@ -83,7 +83,7 @@ def order_detail(
             "location": position_view(user, order),
             "repeat_of": order.repeat_of_id,
             "repeat_of_number": order.repeat_of.number if order.repeat_of else None,
-            "incident": incident_id_of(order.pk),
+            "incident": incident_id_of(order),
             "completed_at": iso(order.completed_at),
             "closed_at": iso(order.closed_at),
             "clocks": clocks_of(order, None),
