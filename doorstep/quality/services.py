@@ -309,8 +309,11 @@ def _gate_claim(ctx: ActionContext) -> None:
 
 
 def _gate_case(ctx: ActionContext) -> None:
+    from doorstep.orders.actions.payloads import VerifyComplaintPayload
+
     pl = ctx.payload
-    case = Complaint.objects.filter(pk=getattr(pl, "complaint", None), order=ctx.order).first()
+    assert isinstance(pl, VerifyComplaintPayload)
+    case = Complaint.objects.filter(pk=pl.complaint, order=ctx.order).first()
     if case is None:
         raise InvalidInput({"complaint": "该工单没有这个投诉"})
     if not case.is_open:

@@ -73,8 +73,16 @@ def test_take_next_claims_so_two_agents_never_call_the_same_customer(org: Any, a
         mine = services.take_next(org.quality)
         theirs = services.take_next(other)
         again = services.take_next(org.quality)
-        assert services.take_next(make_user("quality3", ["quality"])) is None
+        third = make_user("quality3", ["quality"])
+        assert services.take_next(third) is None
     assert (mine.order_id, theirs.order_id, again.order_id) == (a.pk, b.pk, a.pk)
+    # Over the API: the claim answers the call with the customer; nothing left answers 404.
+    with at("2026-11-20 12:01"):
+        mine_again = Client().post("/api/v1/callbacks/next", headers=bearer("quality"))
+        nothing = Client().post("/api/v1/callbacks/next", headers=bearer("quality3"))
+    assert mine_again.json()["id"] == a.pk
+    assert mine_again.json()["customer"]["phone"] == "13800000001"
+    assert nothing.status_code == 404
     # The other agent cannot record a callback on the call this agent holds.
     with pytest.raises(Conflict) as refused:
         do(at, "2026-11-20 12:05", a, "callback", other, score=8, satisfied=True)
@@ -132,6 +140,7 @@ def test_a_callback_that_contradicts_the_close_out_flags_it_with_the_evidence(
     assert e["no_signature_reason"] == "客户不便签字"
     c = Client()
     assert c.login(username="manager", password="pw-manager")
+    assert order.number in c.get("/quality/flags/").content.decode()
     page = c.get(f"/quality/flags/{flag.pk}/").content.decode()
     assert "无人上门" in page and "客户说根本没人来过" in page and "30.3271" in page
     assert PersonalDataView.objects.filter(user=org.manager, order=order).exists()
