@@ -25,6 +25,7 @@ urlpatterns: list[Any] = [
     path("notifications/", include("doorstep.notifications.urls")),
     path("incidents/", include("doorstep.incidents.urls")),
     path("quality/", include("doorstep.quality.urls")),
+    path("care/", include("doorstep.care.urls")),
     path("", include("doorstep.customers.urls")),
     path("", include("doorstep.web.urls")),
 ]
