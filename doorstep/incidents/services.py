@@ -234,7 +234,7 @@ def open_by_hand(
         branch = orders[0].branch
         try:
             with transaction.atomic():
-                return _open(branch, area, orders, actor, now, None, note)
+                return _open(branch, area, orders, actor, now, threshold_for(orders[0]), note)
         except IntegrityError:
             raise InvalidInput({"area": f"区域 {area} 已有未关闭的批量障碍"}) from None
 
