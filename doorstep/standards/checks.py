@@ -8,7 +8,7 @@ until it is upheld: doorstep.quality opens its R20 entry through `record_check_b
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
@@ -22,7 +22,7 @@ from doorstep.standards import policies
 from doorstep.standards.breaches import record_check_breach
 from doorstep.standards.choices import OPEN_CLOCK, ReportBackStatus, Rule
 from doorstep.standards.models import Clock, ReportBack
-from doorstep.standards.windows import notice_window
+from doorstep.standards.windows import notice_window, pre_call_window
 
 EVIDENCE_LABEL = {AttachmentKind.SPEED_TEST: "测速截图", AttachmentKind.PHOTO: "现场照片"}
 
@@ -159,20 +159,16 @@ def _r8(order: WorkOrder, event: OrderEvent) -> None:
 
 
 def _r3(order: WorkOrder, event: OrderEvent) -> None:
-    """Install / move: call the customer shortly before the booked time."""
-    if order.kind not in (Kind.INSTALL, Kind.MOVE):
-        return
-    start, recent = _booking_events(order)
+    """Install / move: call the customer shortly before the booked time (R3 window, the same
+    one the phone shows). A call after the booked time is not a pre-visit call."""
+    start, _ = _booking_events(order)
     if start is None:
         return
-    rule = _minutes("check.R3", order, 15)
-    if rule is None:
+    window = pre_call_window(order, start)
+    if window is None:
         return
-    minutes, params = rule
-    earliest = start - timedelta(minutes=int(params.get("earliest_minutes", max(minutes * 4, 60))))
-    calls = [
-        e for e in _events(order, Action.CONTACT) if earliest <= e.occurred_at <= event.occurred_at
-    ]
+    closes = min(window.closes, event.occurred_at)
+    calls = [e for e in _events(order, Action.CONTACT) if window.opens <= e.occurred_at <= closes]
     if calls:
         return
     record_check_breach(
@@ -182,7 +178,8 @@ def _r3(order: WorkOrder, event: OrderEvent) -> None:
         {
             "appointment_start": start.isoformat(),
             "arrived_at": event.occurred_at.isoformat(),
-            "window_from": earliest.isoformat(),
+            "window_from": window.opens.isoformat(),
+            "window_to": closes.isoformat(),
             "calls_in_window": 0,
         },
         reason="上门前未电话确认",
