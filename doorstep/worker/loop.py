@@ -1,14 +1,15 @@
 """`doorstep worker`: the loop that runs each duty in turn — the clock sweep, the notification
-sender, the dispatch jobs — until SIGTERM.
+sender, the dispatch jobs, the quality desk's auto-close, customer data retention — until
+SIGTERM.
 
 Each duty does its own transactions and returns how much work it found; the loop sleeps only
-when a whole round found nothing. The sender and the jobs belong to other apps and are
-imported lazily, so the worker runs (without them) while they are not installed.
+when a whole round found nothing. The duties are imported when the worker is: a duty module
+that does not import stops `doorstep worker` at start with its traceback, instead of leaving
+that duty silently switched off. At run time a duty that raises is logged and the others go on.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import signal
@@ -18,24 +19,25 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from doorstep.core import clock as app_clock
+from doorstep.customers import retention
+from doorstep.dispatch import jobs as dispatch_jobs
+from doorstep.notifications import sender
+from doorstep.quality import jobs as quality_jobs
 from doorstep.worker.sweep import sweep_clocks
 
 log = logging.getLogger("doorstep.worker")
 
-# (module, function): each called as fn(worker_name, now) -> int.
-DUTIES: tuple[tuple[str, str], ...] = (
-    ("doorstep.notifications.sender", "send_due"),
-    ("doorstep.dispatch.jobs", "run_due"),
-    ("doorstep.quality.jobs", "run_due"),
+# A duty is called as duty(worker_name, now) and returns how many items it handled. `now` is
+# None when the worker runs for real (each duty reads the clock when it needs it, and may pace
+# itself: retention looks once an hour) and a fixed time in tests. To add one, import its
+# module above and list its function here.
+Duty = Callable[[str, datetime | None], int]
+DUTIES: tuple[Duty, ...] = (
+    sender.send_due,
+    dispatch_jobs.run_due,
+    quality_jobs.run_due,
+    retention.run_due,
 )
-
-
-def _duty(module: str, name: str) -> Callable[..., int] | None:
-    try:
-        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
-    except (ImportError, AttributeError):
-        return None
 
 
 class Worker:
@@ -68,16 +70,13 @@ class Worker:
     def tick(self, now: datetime | None = None) -> int:
         """One round of every duty; returns how much work it found."""
         found = self.sweep_clocks(now)
-        for module, name in DUTIES:
+        for duty in DUTIES:
             if self.stopping:
                 break
-            duty = _duty(module, name)
-            if duty is None:
-                continue
             try:
-                found += duty(self.name, now or app_clock.now())
+                found += duty(self.name, now)
             except Exception:  # noqa: BLE001 - one duty failing must not stop the others
-                log.exception("worker %s: %s.%s failed", self.name, module, name)
+                log.exception("worker %s: %s.%s failed", self.name, duty.__module__, duty.__name__)
         return found
 
     def sweep_clocks(self, now: datetime | None = None) -> int:
