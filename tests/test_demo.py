@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 
 from tests.conftest import ensure_policies
@@ -56,7 +57,7 @@ def test_a_small_demo_reads_like_a_well_run_crew(db: Any, settings: Any, tmp_pat
     from doorstep.orders.models import WorkOrder
 
     with time_machine.travel(WEDNESDAY_AFTERNOON, tick=True):
-        demo = _load(WEDNESDAY_AFTERNOON, 2, 0.25, settings, tmp_path)
+        demo = _load(WEDNESDAY_AFTERNOON, 2, 0.3, settings, tmp_path)
     assert demo.failures == []
 
     # A few percent of each deadline missed, not half.
@@ -95,7 +96,8 @@ def test_a_small_demo_reads_like_a_well_run_crew(db: Any, settings: Any, tmp_pat
             "status", flat=True
         )
     )
-    assert len(states) >= 3, f"the open work at 15:40 should be spread out: {states}"
+    # Mid-afternoon: visits booked for later, visits done and waiting for their callback.
+    assert {Status.SCHEDULED, Status.COMPLETED} <= set(states), states
     # The replayed worker sent the past weeks' messages when they were due.
     backlog = Notification.objects.filter(
         status__in=CLAIMABLE, available_at__lt=WEDNESDAY_AFTERNOON - timedelta(hours=1)
