@@ -1,8 +1,10 @@
 """R24 pre-departure kit check (000 第二章 §2 「七个一」, 001 「五个一」, 003 「四统一四携带」).
 
 The items are rows an admin edits (KitItem): a branch's own list, or the organisation's list
-(rows with no branch) when the branch has none. The phone shows them to tick before `depart`;
-the same function decides what the depart lacks.
+(rows with no branch) when the branch has none; with no rows at all, the seed checklist the
+organisation chose (settings.DOORSTEP_KIT_CHECKLIST, doorstep/field/data/kit_checklists.json),
+every item optional. The phone shows `items_for` to tick before `depart`; `check_departure`
+decides what the departure lacks from the same list.
 """
 
 from __future__ import annotations
@@ -15,13 +17,22 @@ from doorstep.orders.models import WorkOrder
 
 
 def items_for(branch_id: int | None) -> list[KitItem]:
-    """The kit list that applies to a branch's technicians."""
+    """The kit list that applies to a branch's technicians (unsaved rows for the seed list)."""
     # Model ordering: position, then id.
     rows = list(
         KitItem.objects.filter(Q(branch_id=branch_id) | Q(branch__isnull=True), enabled=True)
     )
     own = [r for r in rows if r.branch_id is not None]
-    return own or [r for r in rows if r.branch_id is None]
+    if own:
+        return own
+    if rows:
+        return rows
+    from doorstep.field.views.steps import chosen_kit
+
+    return [
+        KitItem(code=i.code, label=i.label, required=False, position=n)
+        for n, i in enumerate(chosen_kit().items)
+    ]
 
 
 def _ticked(item: KitItem, ticked: set[str]) -> bool:

@@ -122,4 +122,4 @@ def test_dispatch_sees_the_site_not_ready_and_marks_it_handled(client: Any, org:
 
 def test_the_kit_api_lists_the_items_to_tick(client: Any, org: Any) -> None:
     body = client.get("/api/v1/kit", **_api("tech")).json()
-    assert body["branch"] == "GS" and [i["label"] for i in body["items"]][:2] == ["鞋套", "垫布"]
+    assert body["branch"] == "GS" and "鞋套" in [i["label"] for i in body["items"]]

@@ -125,10 +125,18 @@ def test_depart_is_refused_without_the_branchs_required_kit(org: Any) -> None:
 
 
 def test_a_branch_without_its_own_list_uses_the_organisations(org: Any) -> None:
-    # The migration's 「五个一」 (optional): a departure records what was not ticked.
-    codes = list(KitItem.objects.filter(branch=None).values_list("code", flat=True))
-    assert "shoe_covers" in codes
+    KitItem.objects.create(code="badge", label="工号牌", required=True)
+    KitItem.objects.create(code="shoe_covers", label="鞋套")
+    order = _scheduled(org)
+    with pytest.raises(GateRefused):
+        perform(order.pk, "depart", org.tech, {"checklist": ["shoe_covers"]})
+    _, event = perform(order.pk, "depart", org.tech, {"checklist": ["工号牌"]})
+    assert event.payload["checklist_missing"] == ["shoe_covers"]
+
+
+def test_with_no_rows_the_chosen_seed_checklist_is_recorded_but_not_required(org: Any) -> None:
     order = _scheduled(org)
     _, event = perform(order.pk, "depart", org.tech, {"checklist": ["鞋套"]})
+    # 000's 「五个一」 (the default seed list): everything but the shoe covers is missing.
     assert "shoe_covers" not in event.payload["checklist_missing"]
-    assert "rag" in event.payload["checklist_missing"]
+    assert "wiping_cloth" in event.payload["checklist_missing"]

@@ -1,7 +1,6 @@
-"""The policy rows doorstep.care reads, each with its first policy-history row, and the
-organisation's default kit list (001 「五个一」, optional items: an admin marks the ones a
-departure cannot go without). Frozen: the rows and the history hash are copies, not imports
-of live code (doorstep.standards.integrity.policy_change_hash)."""
+"""The policy rows doorstep.care reads, each with its first policy-history row. Frozen: the
+rows and the history hash are copies, not imports of live code
+(doorstep.standards.integrity.policy_change_hash)."""
 
 import hashlib
 import json
@@ -59,14 +58,6 @@ ROWS = [
     ),
 ]
 
-KIT = [
-    ("shoe_covers", "鞋套"),
-    ("floor_cloth", "垫布"),
-    ("rag", "抹布"),
-    ("service_card", "服务卡"),
-    ("survey_form", "服务监督调查表"),
-]
-
 
 def _text(value):
     if value is None:
@@ -85,7 +76,6 @@ def _sha(parts):
 def forward(apps, schema_editor):
     Policy = apps.get_model("standards", "Policy")
     PolicyChange = apps.get_model("standards", "PolicyChange")
-    KitItem = apps.get_model("care", "KitItem")
     now = datetime.now(UTC)
     for key, label, kind, minutes, params, source in ROWS:
         if Policy.objects.filter(key=key).exists():
@@ -120,10 +110,6 @@ def forward(apps, schema_editor):
             after=after,
             prev_hash=prev,
             hash=digest,
-        )
-    for position, (code, label) in enumerate(KIT, start=1):
-        KitItem.objects.get_or_create(
-            branch=None, code=code, defaults={"label": label, "position": position}
         )
 
 
