@@ -202,6 +202,11 @@ def test_the_worker_runs_the_auto_close_duty(org: Any, at: Any) -> None:
     with at("2026-11-22 11:30"):
         Worker().tick()
     assert WorkOrder.objects.get(pk=order.pk).status == "closed"
+    # The order's page shows the system's close (an event without a person).
+    c = Client()
+    assert c.login(username="quality", password="pw-quality")
+    page = c.get(f"/orders/{order.pk}/")
+    assert page.status_code == 200 and "系统" in page.content.decode()
 
 
 def test_a_late_callback_is_the_quality_desks_breach_not_the_technicians(org: Any, at: Any) -> None:
