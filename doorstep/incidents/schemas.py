@@ -26,7 +26,8 @@ class MemberIn(ActionIn):
 
 class CloseIn(ActionIn):
     note: OptText = None
-    # The members the repair fixed (order ids); omitted: all of them. [] : none.
+    # The members the repair fixed (order ids); omitted: all of a confirmed outage's members,
+    # none of a suspected incident's (never confirmed: a false alarm). [] : none.
     fixed: list[int] | None = None
 
 

@@ -397,10 +397,12 @@ def _confirm(incident: Incident, actor: Any, body: ConfirmOutageIn, now: datetim
         note=body.note or "",
     )
     _withdraw_manager_notice(incident)
+    # A member completed or cancelled meanwhile needs neither holding nor a notice.
     orders = [m.order for m in members_of(incident).select_related("order")]
-    for order in orders:
+    open_orders = [o for o in orders if o.status in OPEN]
+    for order in open_orders:
         _hold(incident, order)
-    _tell_customers(incident, orders)
+    _tell_customers(incident, open_orders)
 
 
 def _hold(incident: Incident, order: WorkOrder) -> WorkOrder:
@@ -480,7 +482,12 @@ def _close(incident: Incident, actor: Any, body: CloseIn, now: datetime) -> None
     more, their restore clock met at the close; the rest go back to normal work."""
     members = list(members_of(incident).select_related("order"))
     ids = {m.order_id for m in members}
-    fixed = ids if body.fixed is None else set(body.fixed)
+    if body.fixed is not None:
+        fixed = set(body.fixed)
+    elif incident.status == IncidentStatus.OUTAGE:
+        fixed = ids  # the repair of the confirmed outage fixed them all
+    else:
+        fixed = set()  # never confirmed: a false alarm, the members go back to dispatch
     stray = fixed - ids
     if stray:
         raise InvalidInput(

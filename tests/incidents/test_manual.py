@@ -165,3 +165,16 @@ def test_users_see_the_incidents_of_their_branch(org: Any, lead: Any) -> None:
     other = Client()
     other.force_login(tl_dispatcher)
     assert other.get(f"/incidents/{incident['id']}/").status_code == 404
+
+
+def test_closing_a_suspected_incident_is_a_false_alarm_and_sends_members_back_to_dispatch(
+    org: Any, lead: Any
+) -> None:
+    a, b = report(org, 1), report(org, 2)
+    incident = open_by_hand("dispatcher", [a, b]).json()
+    closed = api("dispatcher").post(f"/api/v1/incidents/{incident['id']}/actions/close", {})
+    assert closed.json()["status"] == "closed"
+    for o in (a, b):
+        order = WorkOrder.objects.get(pk=o.pk)
+        assert order.status == "received" and order.event_count == 1  # untouched
+    perform(a.pk, "assign", org.dispatcher, {"technician": "tech"})
