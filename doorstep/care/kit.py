@@ -9,6 +9,9 @@ decides what the departure lacks from the same list.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
 from django.db.models import Q
 
 from doorstep.care.models import KitItem
@@ -54,3 +57,14 @@ def check_departure(order: WorkOrder, ticked_codes: list[str]) -> list[str]:
             f"出发前检查未完成，缺少必备物品：{names}",
         )
     return [i.code for i in items if not i.required and not _ticked(i, ticked)]
+
+
+def phone_kit(branch_id: int | None) -> Any:
+    """What the phone's depart step shows: the seed checklist (with its name and the seed's
+    words) when no rows are set, else the rows of `items_for` under a plain heading."""
+    from doorstep.field.views.steps import chosen_kit
+
+    rows = items_for(branch_id)
+    if all(r.pk is None for r in rows):
+        return chosen_kit()
+    return SimpleNamespace(name="出发前检查", organisation="", quote="", items=rows)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("questions/<int:question_id>/<str:what>/", views.question_act, name="question_act"),
     path("sites/", views.site_list, name="sites"),
     path("sites/<int:report_id>/handled/", views.site_handled, name="site_handled"),
+    path("route/", views.route_preview, name="route"),
 ]

@@ -178,3 +178,15 @@ def site_handled(request: HttpRequest, report_id: int) -> HttpResponse:
     else:
         messages.success(request, "已标记为调度处理中")
     return redirect("care:sites")
+
+
+@login_required
+def route_preview(request: HttpRequest) -> HttpResponse:
+    """The intake desk's hint: the branch an order with this area / address would go to when
+    the operator leaves 分公司 on 自动 (the same `route` that create_order calls)."""
+    from doorstep.orders.actions.routing import route
+
+    area = request.GET.get("area", "").strip()
+    address = request.GET.get("customer_address", "").strip()
+    routed = route(area or None, None, None, address or None) if (area or address) else None
+    return render(request, "care/_route.html", {"routed": routed, "asked": bool(area or address)})

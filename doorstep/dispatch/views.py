@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -165,6 +166,8 @@ def board(request: HttpRequest) -> HttpResponse:
         # R14: members of an open incident are handled as one, on the incident's page.
         .exclude(pk__in=held_back_orders())
         .select_related("customer")
+        # R15 (doorstep.care): how often each was chased, shown beside it.
+        .annotate(chases=Count("events", filter=Q(events__action="chase")))
         .order_by("reported_at")
     )
     nearest = nearest_by_order([o.pk for o in unassigned])

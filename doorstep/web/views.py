@@ -3,7 +3,7 @@ action layer, exactly like the API."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,7 @@ from doorstep.core.errors import Conflict, DoorstepError, InvalidInput
 from doorstep.core.phones import normalise_phone
 from doorstep.orders.access import may_take_intake, staff_of, visible_orders
 from doorstep.orders.actions import create_order, perform
+from doorstep.orders.actions.escalation import repeat_preview
 from doorstep.orders.api import OrderFilters, filter_orders
 from doorstep.orders.choices import TERMINAL, Channel, FaultClass, Kind, Status
 from doorstep.orders.models import Attachment, WorkOrder
@@ -41,7 +42,6 @@ from doorstep.orders.privacy import (
     may_see_personal_data,
     payload_view,
 )
-from doorstep.orders.repeats import repeat_window_days
 from doorstep.orders.states import TRANSITIONS, allowed_actions
 from doorstep.org.choices import CustomerGrade, Role
 from doorstep.org.models import Branch, Customer, Staff, roles_of
@@ -193,13 +193,8 @@ def intake_lookup(request: HttpRequest) -> HttpResponse:
             .select_related("technician", "branch", "customer")
             .order_by("-reported_at")[:8]
         )
-        hint = None
-        for o in orders:
-            if o.completed_at and o.kind != Kind.REMOVAL:
-                window = timedelta(days=repeat_window_days(o.kind))
-                if now - o.completed_at <= window:
-                    hint = o
-                    break
+        # R13 (doorstep.care): the order create_order will link, its closer, any escalation.
+        hint = repeat_preview(customer, now)
         ctx["customers"].append(
             {
                 "customer": customer,

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from django.test import Client
+from django.utils import timezone
 
 from doorstep.care.models import DamageClaim, Question, SiteReport
 from doorstep.orders.actions import create_order, perform
 from tests.care.helpers import to_on_site
-from tests.conftest import bearer, install_data, repair_data
+from tests.conftest import bearer, install_data, iso, repair_data
 
 
 def _login(user: Any) -> Client:
@@ -123,3 +125,46 @@ def test_dispatch_sees_the_site_not_ready_and_marks_it_handled(client: Any, org:
 def test_the_kit_api_lists_the_items_to_tick(client: Any, org: Any) -> None:
     body = client.get("/api/v1/kit", **_api("tech")).json()
     assert body["branch"] == "GS" and "鞋套" in [i["label"] for i in body["items"]]
+
+
+def test_the_intake_desk_shows_the_branch_it_would_route_to(org: Any) -> None:
+    from doorstep.dispatch.models import Territory
+
+    Territory.objects.create(branch=org.tl, name="桐君街道包片", area_codes=["TL-TJ"])
+    desk = _login(org.operator)
+    assert "自动（按区域编码/地址匹配）" in desk.get("/intake/").content.decode()
+    hint = desk.get("/care/route/", {"area": "", "customer_address": "桐庐县桐君街道白云路5号"})
+    assert "桐庐营维中心" in hint.content.decode() and "地址" in hint.content.decode()
+    assert "未匹配" in desk.get("/care/route/", {"area": "X-1"}).content.decode()
+
+
+def test_the_lookup_names_the_earlier_order_and_its_closer_before_saving(
+    org: Any, lead: Any
+) -> None:
+    from tests.care.helpers import close_out
+
+    first, _ = create_order(org.operator, repair_data())
+    close_out(first, org, org.other_tech)
+    page = _login(org.operator).get("/intake/lookup/", {"phone": "13812345678"}).content.decode()
+    assert "repeat-hint" in page and first.number in page and "Other_Tech" in page
+    assert "升级至班长" not in page
+
+
+def test_the_phone_shows_the_chases_and_the_required_kit(org: Any) -> None:
+    from doorstep.care.models import KitItem
+
+    KitItem.objects.create(branch=org.gs, code="badge", label="工号牌", required=True)
+    order, _ = create_order(org.operator, install_data())
+    perform(order.pk, "assign", org.dispatcher, {"technician": "tech"})
+    perform(order.pk, "chase", org.operator, {"by": "customer"})
+    perform(order.pk, "accept", org.tech, {})
+    start = timezone.now() + timedelta(hours=3)
+    perform(
+        order.pk,
+        "schedule",
+        org.tech,
+        {"start": iso(start), "end": iso(start + timedelta(hours=1))},
+    )
+    page = _login(org.tech).get(f"/m/orders/{order.pk}/").content.decode()
+    assert "已催单 1 次" in page
+    assert 'value="badge"' in page and "必带" in page

@@ -12,15 +12,14 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from doorstep.orders.access import visible_orders
-from doorstep.orders.choices import Action, Kind, Status
+from doorstep.orders.choices import Action, Status
 from doorstep.orders.models import WorkOrder
 from doorstep.orders.states import allowed_actions
 from doorstep.org.choices import Role
 from doorstep.standards import policies
+from doorstep.standards.windows import pre_call_window as standards_pre_call_window
 
 VISIT_STATES = (Status.SCHEDULED, Status.EN_ROUTE, Status.ON_SITE)
-# Install and move visits get the R3 call shortly before the booked time.
-PRE_CALL_KINDS = (Kind.INSTALL, Kind.MOVE)
 
 
 # -- small helpers ----------------------------------------------------------------------------
@@ -114,16 +113,12 @@ PRIMARY_LABELS = {
 
 
 def pre_call_window(order: WorkOrder) -> tuple[datetime, datetime, int] | None:
-    """R3: from when before the booking a call counts as the pre-visit call, and its target."""
-    if order.kind not in PRE_CALL_KINDS or order.appointment_start is None:
+    """R3: from when before the booking a call counts as the pre-visit call, and its target —
+    the window the check uses (doorstep.standards.windows.pre_call_window)."""
+    window = standards_pre_call_window(order)
+    if window is None:
         return None
-    rule = policy_minutes("check.R3", order, 15)
-    if rule is None:
-        return None
-    minutes, params = rule
-    earliest = int(params.get("earliest_minutes", max(minutes * 4, 60)))
-    start = order.appointment_start
-    return start - timedelta(minutes=earliest), start, minutes
+    return window.opens, window.closes, window.minutes
 
 
 def _in_pre_call_window(order: WorkOrder, now: datetime) -> bool:

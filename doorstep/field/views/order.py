@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from doorstep.care.kit import phone_kit
 from doorstep.core import clock
 from doorstep.field.views.common import (
     PRIMARY_LABELS,
@@ -25,7 +26,6 @@ from doorstep.field.views.common import (
     tz_offset,
 )
 from doorstep.field.views.steps import (
-    chosen_kit,
     consent_subjects,
     local_input,
     rule_notes,
@@ -181,7 +181,7 @@ def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
     signatures = [a for a in attachments if a.kind == AttachmentKind.SIGNATURE]
     evidence_rule = policies.resolve("gate.R10", order)
     required = list(evidence_rule.params.get("require", [])) if evidence_rule else []
-    kit = chosen_kit()
+    kit = phone_kit(order.branch_id)  # R24: the branch's list (doorstep.care.kit)
     booking_day = timezone.localtime(order.appointment_start or now, tz)
     log_personal_views(user, [order], "phone")
     ctx = {
@@ -217,6 +217,8 @@ def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
         "signature": signatures[-1] if signatures else None,
         "required": required,
         "kit": kit,
+        # R15: how often the order was chased (staff and the customer's link).
+        "chases": sum(1 for e in events if e.action == "chase"),
         "rules": rule_notes(order, now),
         "clocks": [c for c in for_display(clocks_of_order(order), now) if c["open"]],
         "start": timezone.localtime(order.appointment_start, tz)

@@ -126,3 +126,22 @@ def chase_escalation(
         "to": lead.get_username() if lead is not None else None,
         "note": f"{why}，请班长督促处理并安抚客户",
     }
+
+
+def repeat_preview(customer: Any, at: Any) -> dict[str, Any] | None:
+    """What the intake desk shows before the operator saves a fault report for `customer`: the
+    earlier order it would repeat (the same `find_repeat_of` create_order uses), who closed it
+    out (and will be charged, R13), and whether it would escalate (a repeat of a repeat)."""
+    from doorstep.orders.repeats import find_repeat_of
+    from doorstep.org.models import Staff
+
+    earlier = find_repeat_of(customer, Kind.REPAIR, at)
+    if earlier is None:
+        return None
+    closer = closer_of(earlier)
+    staff = Staff.objects.filter(user_id=closer).only("name").first() if closer else None
+    return {
+        "order": earlier,
+        "closer": staff.name if staff is not None else None,
+        "escalates": earlier.repeat_of_id is not None,
+    }
