@@ -76,9 +76,9 @@ def test_intake_over_the_api_stays_within_its_query_budget(
         == 201
     )
     # token, branch, customer, earlier order (R13), number, order, event, restore clock, the
-    # "受理" notice to the customer, the savepoint pair of the action's transaction, and the
-    # incident the answer names (R14). Lookups that are the same for every intake (notice
-    # templates, webhook subscriptions) belong in a per-process cache, as the policies are.
-    with django_assert_max_num_queries(12):
+    # "受理" notice to the customer, and the savepoint pair of the action's transaction. Lookups
+    # that are the same for every intake (notice templates, webhook subscriptions) belong in a
+    # per-process cache, as the policies are.
+    with django_assert_max_num_queries(11):
         resp = c.post("/api/v1/orders", data=body, content_type="application/json", headers=h)
     assert resp.status_code == 201
