@@ -69,3 +69,16 @@ def test_a_technician_sees_the_incident_of_their_order_without_actions(org: Any,
     detail = tech.get(f"/incidents/{incident.pk}/").content.decode()
     assert 'id="actions"' not in detail and "手工立案" not in detail
     assert logged_in(org.other_tech).get(f"/incidents/{incident.pk}/").status_code == 404
+
+
+def test_the_admin_site_shows_an_incident_but_cannot_change_it(org: Any, lead: Any) -> None:
+    from django.contrib.auth.models import User
+
+    for n in range(1, 6):
+        report(org, n)
+    incident = Incident.objects.get()
+    root = logged_in(User.objects.create_superuser("root", password="pw-root"))
+    page = root.get(f"/admin/incidents/incident/{incident.pk}/change/")
+    assert page.status_code == 200 and "GS-DG-01" in page.content.decode()
+    assert 'name="_save"' not in page.content.decode()
+    assert root.get("/admin/incidents/incident/add/").status_code == 403
