@@ -196,7 +196,11 @@ def mark_handled(request: HttpRequest, report_id: int, body: HandledIn) -> dict[
 @router.get("/kit", response=KitOut, summary="The pre-departure kit list (R24)")
 def kit(request: HttpRequest, branch: str | None = None) -> dict[str, Any]:
     staff = staff_of(request.user)
-    found = Branch.objects.filter(code=branch).first() if branch else (staff and staff.branch)
+    found: Branch | None
+    if branch:
+        found = Branch.objects.filter(code=branch).first()
+    else:
+        found = staff.branch if staff is not None else None
     if found is None:
         raise InvalidInput({"branch": "请指定分公司编码"})
     items = [

@@ -168,3 +168,17 @@ def test_the_phone_shows_the_chases_and_the_required_kit(org: Any) -> None:
     page = _login(org.tech).get(f"/m/orders/{order.pk}/").content.decode()
     assert "已催单 1 次" in page
     assert 'value="badge"' in page and "必带" in page
+
+
+def test_the_order_page_offers_the_care_actions_and_takes_a_site_report(org: Any) -> None:
+    order, _ = create_order(org.operator, install_data())
+    to_on_site(order, org, org.tech)
+    tech = _login(org.tech)
+    page = tech.get(f"/orders/{order.pk}/").content.decode()
+    assert "施工条件不具备" in page and "登记损坏赔偿" in page
+    resp = tech.post(
+        f"/orders/{order.pk}/act/site_not_ready/",
+        {"reason": "no_port", "customer_consent": "true", "note": "无端口"},
+    )
+    assert resp.status_code in (200, 302)
+    assert SiteReport.objects.filter(order=order, reason="no_port").exists()
