@@ -155,3 +155,13 @@ def test_only_the_owner_or_the_handler_may_pass_on_or_answer(org: Any, at: Any) 
         services.hand_off(q.pk, org.operator, "nobody")
     assert "to" in err.value.fields
     assert Question.objects.get(pk=q.pk).handoffs.count() == 0
+
+
+def test_the_care_policy_rows_come_with_a_history_that_verifies(db: Any) -> None:
+    from doorstep.standards.integrity import verify_policy_history
+    from doorstep.standards.models import Policy, PolicyChange
+
+    for key in ("clock.compensation", "escalation.chase", "care.engineering"):
+        row = Policy.objects.get(key=key)
+        assert PolicyChange.objects.filter(policy=row, via="migration").exists()
+    assert list(verify_policy_history()) == []
