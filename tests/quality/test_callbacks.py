@@ -110,6 +110,30 @@ def test_an_unsatisfied_callback_sends_the_order_back_to_the_crew(org: Any, at: 
     assert queue["count"] == 0
     # The technician takes it up again; completing it again puts it back in the queue.
     do(at, "2026-11-20 15:10", order, "accept", org.tech)
+    do(
+        at,
+        "2026-11-20 15:12",
+        order,
+        "schedule",
+        org.tech,
+        start="2026-11-20T16:00:00+08:00",
+        end="2026-11-20T17:00:00+08:00",
+    )
+    do(at, "2026-11-20 15:55", order, "arrive", org.tech)
+    do(
+        at,
+        "2026-11-20 16:40",
+        order,
+        "complete",
+        org.tech,
+        resolution="更换分光器端口",
+        no_signature_reason="客户不便签字",
+        rating=5,
+    )
+    with at("2026-11-20 16:41"):
+        queue = Client().get("/api/v1/callbacks/queue", headers=bearer("quality")).json()
+    assert [r["id"] for r in queue["results"]] == [order.pk]
+    assert CallbackTask.objects.filter(order=order).count() == 2
     assert FalseCloseFlag.objects.count() == 0
 
 
@@ -176,6 +200,10 @@ def test_quality_cannot_close_early_without_a_callback_result(org: Any, at: Any)
             headers=bearer("quality"),
         )
     assert resp.status_code == 422 and resp.json()["error"]["rule"] == "R17"
+    # Once the window is over, quality may close it by hand.
+    closed = do(at, "2026-11-22 11:30", order, "close", org.quality, note="多次回访未接通")
+    assert closed.status == "closed"
+    assert CallbackTask.objects.get(order=order).outcome == "closed"
 
 
 def test_orders_nobody_called_back_close_at_the_end_of_the_window(org: Any, at: Any) -> None:
