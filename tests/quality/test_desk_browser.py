@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from doorstep.orders.models import PersonalDataView, WorkOrder
 from doorstep.quality.models import CallbackTask
+from doorstep.standards.models import Policy
+from doorstep.standards.policies import clear_cache
 from tests.quality.conftest import completed
 from tests.web.browser import PHONE, browser_page, login, shot
 
@@ -23,6 +25,9 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 def test_take_the_next_call_record_unsatisfied_and_the_order_is_back_with_the_crew(
     live_server: Any, org: Any, at: Any
 ) -> None:
+    # Every close-out sampled for audit, so the page (and the screenshot) shows the audit mark.
+    Policy.objects.filter(key="quality.audit_share").update(params={"share": 1})
+    clear_cache()
     yesterday = (timezone.localtime() - timedelta(days=1)).strftime("%Y-%m-%d")
     order = completed(org, at, yesterday)
     base = live_server.url
@@ -32,6 +37,7 @@ def test_take_the_next_call_record_unsatisfied_and_the_order_is_back_with_the_cr
         assert order.number in page.inner_text("#queue")
         page.click("#take-next")
         page.wait_for_selector(f'#call[data-order="{order.pk}"]')
+        assert "抽检" in page.inner_text("#call h2")
         # Quality sees the customer's whole number (R22), as a link that dials it.
         assert page.inner_text("#call-phone") == "13812345678"
         assert page.get_attribute("#call-phone", "href") == "tel:13812345678"
