@@ -60,7 +60,11 @@ def issue_token(request: HttpRequest, body: TokenIn) -> dict[str, Any]:
     return {"token": raw, "expires_at": token.expires_at.isoformat()}
 
 
-@api.get("/health", auth=None, tags=["meta"])
+class HealthOut(Schema):
+    status: str = Field(description='"ok" while the application answers')
+
+
+@api.get("/health", auth=None, response=HealthOut, tags=["meta"])
 def health(request: HttpRequest) -> dict[str, str]:
     return {"status": "ok"}
 

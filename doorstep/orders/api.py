@@ -26,6 +26,13 @@ from doorstep.orders.hooks import clocks_of
 from doorstep.orders.idempotency import IdempotencyRecord
 from doorstep.orders.models import Attachment, WorkOrder
 from doorstep.orders.privacy import log_personal_views
+from doorstep.orders.schemas import (
+    ERRORS,
+    AttachmentStored,
+    ClockOut,
+    OrderDetail,
+    OrderPage,
+)
 from doorstep.orders.serializers import order_detail, order_summary
 
 router = Router(tags=["orders"])
@@ -56,7 +63,7 @@ def _expected_version(request: HttpRequest) -> int | None:
     return int(raw)
 
 
-@router.post("/orders", response={201: dict, 200: dict}, summary="Register an order (intake)")
+@router.post("/orders", response={201: OrderDetail, **ERRORS}, summary="Register an order (intake)")
 def create(request: HttpRequest, payload: CreatePayload) -> tuple[int, dict[str, Any]]:
     user = request.user
 
@@ -164,7 +171,9 @@ def filter_orders(qs: Any, f: OrderFilters) -> Any:
     return qs
 
 
-@router.get("/orders", response=dict, summary="List orders with filters, paginated")
+@router.get(
+    "/orders", response={200: OrderPage, **ERRORS}, summary="List orders with filters, paginated"
+)
 def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str, Any]:
     qs = filter_orders(
         visible_orders(request.user).select_related("branch", "customer", "technician"), filters
@@ -181,14 +190,22 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str,
     }
 
 
-@router.get("/orders/{order_id}", response=dict, summary="One order with clocks and history")
+@router.get(
+    "/orders/{order_id}",
+    response={200: OrderDetail, **ERRORS},
+    summary="One order with clocks and history",
+)
 def get_order(request: HttpRequest, order_id: int) -> dict[str, Any]:
     order = _get(request.user, order_id)
     log_personal_views(request.user, [order], "api")
     return order_detail(order, request.user)
 
 
-@router.get("/orders/{order_id}/clocks", response=list[dict], summary="Clocks as of a time")
+@router.get(
+    "/orders/{order_id}/clocks",
+    response={200: list[ClockOut], **ERRORS},
+    summary="Clocks as of a time",
+)
 def get_clocks(
     request: HttpRequest, order_id: int, at: AwareDatetime | None = None
 ) -> list[dict[str, Any]]:
@@ -216,7 +233,7 @@ def _action_endpoint(action: str) -> None:
     }
     router.post(
         f"/orders/{{order_id}}/actions/{action}",
-        response={200: dict},
+        response={200: OrderDetail, **ERRORS},
         summary=f"Action: {action}",
         operation_id=f"order_action_{action}",
     )(endpoint)
@@ -226,7 +243,11 @@ for _action in ACTION_ENDPOINTS:
     _action_endpoint(_action)
 
 
-@router.post("/orders/{order_id}/actions/{action}", response=dict, include_in_schema=False)
+@router.post(
+    "/orders/{order_id}/actions/{action}",
+    response={200: OrderDetail, **ERRORS},
+    include_in_schema=False,
+)
 def unknown_action(request: HttpRequest, order_id: int, action: str) -> dict[str, Any]:
     if action == "attach":
         raise InvalidInput({"action": "附件请用 POST /api/v1/orders/{id}/attachments 上传"})
@@ -242,7 +263,11 @@ def unknown_action(request: HttpRequest, order_id: int, action: str) -> dict[str
     return order_detail(_get(request.user, order_id), request.user)
 
 
-@router.post("/orders/{order_id}/attachments", response={201: dict}, summary="Upload evidence")
+@router.post(
+    "/orders/{order_id}/attachments",
+    response={201: AttachmentStored, **ERRORS},
+    summary="Upload evidence",
+)
 def upload_attachment(
     request: HttpRequest,
     order_id: int,
@@ -278,7 +303,22 @@ def upload_attachment(
     return idempotent(request, fingerprint, run)
 
 
-@router.get("/orders/{order_id}/attachments/{attachment_id}", summary="Download evidence")
+@router.get(
+    "/orders/{order_id}/attachments/{attachment_id}",
+    response=ERRORS,
+    summary="Download evidence",
+    # The file itself, with the content type it was stored with (a photo: image/jpeg).
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "the file",
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            }
+        }
+    },
+)
 def download_attachment(request: HttpRequest, order_id: int, attachment_id: int) -> FileResponse:
     order = _get(request.user, order_id)
     att = Attachment.objects.filter(pk=attachment_id, order=order).first()
