@@ -257,11 +257,6 @@ def test_the_outbox_can_put_a_fresh_link_in_a_message(
     assert "已派给装维人员" in Client().get(path).content.decode()
 
 
-@pytest.mark.xfail(
-    reason="web/order_detail.html resolves e.actor.username as a filter argument, which raises "
-    "for an event without an actor (the customer's, the system's); reported to the pages' owner",
-    strict=False,
-)
 def test_the_crews_order_page_shows_the_customers_events(org: Any, repair_order: Any) -> None:
     walk_to(repair_order.pk, org, "scheduled")
     assert Client().post(link_path(repair_order.pk), {"action": "confirm"}).status_code == 302
