@@ -15,7 +15,7 @@ the entry's technician. Branch figures count the order's (or entry's) branch.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -79,6 +79,7 @@ class Source:
     branch: str
     order: str
     number: str
+    to_order: str  # the path from a row to its order ("" for orders themselves)
 
 
 def _sources() -> dict[str, Source]:
@@ -93,6 +94,7 @@ def _sources() -> dict[str, Source]:
             branch="order__branch_id",
             order="order_id",
             number="order__number",
+            to_order="order__",
         ),
         "order": Source(
             rows=lambda: WorkOrder.objects.filter(completed_at__isnull=False).alias(
@@ -103,6 +105,7 @@ def _sources() -> dict[str, Source]:
             branch="branch_id",
             order="id",
             number="number",
+            to_order="",
         ),
         "event": Source(
             rows=lambda: OrderEvent.objects.filter(
@@ -113,6 +116,7 @@ def _sources() -> dict[str, Source]:
             branch="order__branch_id",
             order="order_id",
             number="order__number",
+            to_order="order__",
         ),
         "penalty": Source(
             rows=lambda: ledger_entries()[0],
@@ -121,8 +125,18 @@ def _sources() -> dict[str, Source]:
             branch="branch_id",
             order="order_id",
             number="order__number",
+            to_order="order__",
         ),
     }
+
+
+OrderFilter = Mapping[str, Any]  # lookups on the order, e.g. {"fault_class": "line"}
+
+
+def _on_orders(source: Source, where: OrderFilter | None) -> Q:
+    """Only the rows whose order matches `where` (a breakdown by fault class or region); a
+    ledger entry without an order then drops out."""
+    return Q(**{f"{source.to_order}{k}": v for k, v in (where or {}).items()})
 
 
 @dataclass(frozen=True)
@@ -243,6 +257,7 @@ def _grouped(
     first: date,
     end: date,
     branch_ids: list[int] | None,
+    where: OrderFilter | None = None,
 ) -> dict[Bucket, Parts]:
     """One grouped query per source: the counts behind every metric, per technician (`by` =
     "technician") or branch, per period."""
@@ -251,7 +266,9 @@ def _grouped(
     start, stop = _local_midnight(first, zone), _local_midnight(end, zone)
     for name, source in _sources().items():
         wanted = [m for m in measures.values() if m.source == name]
-        qs = source.rows().filter(**{f"{source.at}__gte": start, f"{source.at}__lt": stop})
+        qs = source.rows().filter(
+            _on_orders(source, where), **{f"{source.at}__gte": start, f"{source.at}__lt": stop}
+        )
         if branch_ids is not None:
             qs = qs.filter(**{f"{source.branch}__in": branch_ids})
         key = source.technician if by == Level.TECHNICIAN else F(source.branch)
@@ -288,11 +305,16 @@ def _zones(branches: Collection[Branch] | None) -> dict[str, list[int] | None]:
 
 
 def _collect(
-    by: str, period: str, first: date, end: date, branches: Collection[Branch] | None
+    by: str,
+    period: str,
+    first: date,
+    end: date,
+    branches: Collection[Branch] | None,
+    where: OrderFilter | None = None,
 ) -> dict[Bucket, Parts]:
     merged: dict[Bucket, Parts] = defaultdict(lambda: defaultdict(int))
     for tz, ids in _zones(branches).items():
-        for bucket, parts in _grouped(by, period, ZoneInfo(tz), first, end, ids).items():
+        for bucket, parts in _grouped(by, period, ZoneInfo(tz), first, end, ids, where).items():
             for field, value in parts.items():
                 merged[bucket][field] += value
     return merged
@@ -420,15 +442,17 @@ def kpi_series(
     *,
     branches: Collection[Branch] | None = None,
     keys: Collection[str] | None = None,
+    where: OrderFilter | None = None,
 ) -> list[KpiRow]:
     """Every period from the one holding `first` to the one holding `last`, for every
-    technician, team or branch in scope (`branches`: None = all; `keys`: only these rows).
+    technician, team or branch in scope (`branches`: None = all; `keys`: only these rows;
+    `where`: only the rows of orders matching these lookups, for a breakdown).
     One row per entity and period, ordered by key then period."""
     level, period = Level(level), Period(period)
     start = period_start(period, first)
     end = next_period(period, period_start(period, last))
     by = Level.BRANCH if level == Level.BRANCH else Level.TECHNICIAN
-    counts = _collect(by, period, start, end, branches)
+    counts = _collect(by, period, start, end, branches, where)
     periods = [start]
     while next_period(period, periods[-1]) < end:
         periods.append(next_period(period, periods[-1]))
@@ -454,12 +478,13 @@ def kpi_report(
     *,
     branches: Collection[Branch] | None = None,
     keys: Collection[str] | None = None,
+    where: OrderFilter | None = None,
 ) -> KpiReport:
     """The KPI table of the day, week (Monday to Sunday) or month holding `day`: one row per
     technician (key: username), team (key: team id) or branch (key: branch code)."""
     start = period_start(period, day)
     end = next_period(period, start) - timedelta(days=1)
-    rows = kpi_series(level, period, day, day, branches=branches, keys=keys)
+    rows = kpi_series(level, period, day, day, branches=branches, keys=keys, where=where)
     return KpiReport(Level(level), Period(period), start, end, rows)
 
 
@@ -483,6 +508,7 @@ def orders_behind(
     day: date,
     *,
     branches: Collection[Branch] | None = None,
+    where: OrderFilter | None = None,
     limit: int = 1000,
 ) -> list[Behind]:
     """The rows one figure of `kpi_report` counted, oldest first: for a rate every measured
@@ -501,6 +527,7 @@ def orders_behind(
         zone = ZoneInfo(tz)
         qs = source.rows().filter(
             measure.base,
+            _on_orders(source, where),
             **{
                 f"{source.at}__gte": _local_midnight(first, zone),
                 f"{source.at}__lt": _local_midnight(end, zone),
@@ -533,3 +560,48 @@ def orders_behind(
                 )
             )
     return sorted(out, key=lambda b: b.at)[:limit]
+
+
+# --- a span of days as one period (the star rating's window) --------------------------------
+
+
+@dataclass
+class WindowRow:
+    key: str
+    name: str
+    metrics: dict[str, Number]
+    measured: dict[str, int]  # per metric, how many rows it measured (a rate's denominator)
+
+
+def kpi_window(
+    level: str,
+    first: date,
+    last: date,
+    *,
+    branches: Collection[Branch] | None = None,
+    keys: Collection[str] | None = None,
+) -> list[WindowRow]:
+    """The metrics over the days `first`..`last` (inclusive, each branch's zone) as one
+    period: the counts are summed over the span before rates and means are taken (three
+    months' arrivals, not the mean of three monthly rates). `complaints_per_10k` divides by the
+    subscriber count of the month holding `last`. Used by doorstep.ratings."""
+    level = Level(level)
+    by = Level.BRANCH if level == Level.BRANCH else Level.TECHNICIAN
+    counts = _collect(by, Period.MONTH, first, last + timedelta(days=1), branches)
+    entities = _entities(level, branches, {k for k, _ in counts}, keys)
+    month = last.replace(day=1)
+    subscribers = _subscribers({e.branch_id for e in entities if e.branch_id}, [month])
+    summed: dict[Any, Parts] = defaultdict(lambda: defaultdict(int))
+    for (member, _), parts in counts.items():
+        for field, value in parts.items():
+            summed[member][field] += value
+    rows = []
+    for e in entities:
+        parts: Parts = defaultdict(int)
+        for member in e.ids:
+            for field, value in summed.get(member, {}).items():
+                parts[field] += value
+        base = subscribers.get((e.branch_id, month)) if e.branch_id else None
+        measured = {m: int(parts.get(f"{m}:n", 0)) for m in _measures()}
+        rows.append(WindowRow(e.key, e.name, figures(parts, base), measured))
+    return rows
