@@ -18,6 +18,8 @@ from doorstep.quality.choices import Finding
 from doorstep.quality.models import CallbackTask, Complaint
 
 router = Router(tags=["quality"])
+# The queue answers the oldest this many; `count` is all of them.
+QUEUE_LIMIT = 500
 
 
 class CustomerOut(Schema):
@@ -93,9 +95,11 @@ def task_dict(task: CallbackTask, user: Any) -> dict[str, Any]:
 def callback_queue(request: HttpRequest) -> dict[str, Any]:
     """Completed orders waiting for their callback (R17), oldest close-out first; those sampled
     for audit at close-out carry `audit: true`."""
-    tasks = list(services.waiting_tasks(request.user).select_related("claimed_by")[:500])
+    waiting = services.waiting_tasks(request.user)
+    tasks = list(waiting.select_related("claimed_by")[:QUEUE_LIMIT])
     log_personal_views(request.user, [t.order for t in tasks], via="api-list")
-    return {"count": len(tasks), "results": [task_dict(t, request.user) for t in tasks]}
+    count = len(tasks) if len(tasks) < QUEUE_LIMIT else waiting.count()
+    return {"count": count, "results": [task_dict(t, request.user) for t in tasks]}
 
 
 @router.post(
@@ -138,7 +142,9 @@ def filtered_complaints(user: Any, status: str | None) -> Any:
     raise InvalidInput({"status": "status 必须是 open、upheld、rejected 之一"})
 
 
-@router.get("/complaints", response=ComplaintListOut, summary="Complaint cases")
+@router.get("/complaints", response=ComplaintListOut, summary="Complaint cases, newest first")
 def complaint_list(request: HttpRequest, filters: Query[ComplaintFilters]) -> dict[str, Any]:
-    rows = list(filtered_complaints(request.user, filters.status).order_by("-opened_at")[:500])
-    return {"count": len(rows), "results": [complaint_dict(c) for c in rows]}
+    qs = filtered_complaints(request.user, filters.status)
+    rows = list(qs.order_by("-opened_at")[:QUEUE_LIMIT])
+    count = len(rows) if len(rows) < QUEUE_LIMIT else qs.count()
+    return {"count": count, "results": [complaint_dict(c) for c in rows]}
