@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from doorstep.care import services
 from doorstep.care.api import DISPATCH_ROLES, site_reports_for
 from doorstep.care.choices import AskedVia, PaidVia
-from doorstep.care.models import DamageClaim
+from doorstep.care.models import DamageClaim, EngineeringHandover
 from doorstep.core.errors import DoorstepError
 from doorstep.orders.access import visible_orders
 from doorstep.orders.actions import perform
@@ -163,7 +163,12 @@ def site_list(request: HttpRequest) -> HttpResponse:
     except DoorstepError as exc:
         raise Http404 from exc
     reports.sort(key=lambda r: (r.handled_at is not None, r.reported_at))
-    return render(request, "care/sites.html", {"reports": reports})
+    handovers = list(
+        EngineeringHandover.objects.filter(order__in=visible_orders(request.user))
+        .select_related("order", "by")
+        .order_by("-handed_over_at")[:100]
+    )
+    return render(request, "care/sites.html", {"reports": reports, "handovers": handovers})
 
 
 @login_required

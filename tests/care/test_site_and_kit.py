@@ -77,6 +77,12 @@ def test_a_cutover_fault_goes_to_engineering_with_a_4_hour_deadline_and_the_cust
     assert not h.on_time  # 5 h after the fault reached the technician
     notice = Notification.objects.get(kind="engineering_handover", order=order)
     assert notice.to_phone == "13812345678" and "13900001234" in notice.body
+    from django.test import Client
+
+    desk = Client()
+    desk.force_login(org.dispatcher)
+    page = desk.get("/care/sites/").content.decode()
+    assert "城北割接工程队" in page and "超过4小时" in page
 
 
 def test_the_hand_over_needs_the_customer_reached(org: Any, at: Any) -> None:
