@@ -20,7 +20,7 @@ from doorstep.core.errors import InvalidInput, NotFound
 from doorstep.orders.access import visible_orders
 from doorstep.orders.actions import create_order, perform
 from doorstep.orders.actions.payloads import PAYLOADS, CreatePayload, validate_payload
-from doorstep.orders.attachments import store_attachment
+from doorstep.orders.attachments import read_upload, store_attachment
 from doorstep.orders.choices import Kind, Status
 from doorstep.orders.hooks import clocks_of
 from doorstep.orders.idempotency import IdempotencyRecord
@@ -278,7 +278,7 @@ def upload_attachment(
     occurred_at: Form[AwareDatetime | None] = None,
 ) -> tuple[int, dict[str, Any]]:
     _get(request.user, order_id)
-    data = file.read()
+    data = read_upload(file)
     fingerprint = f"{kind}|{down_mbps}|{up_mbps}|{occurred_at}|{hashlib.sha256(data).hexdigest()}"
 
     def run() -> tuple[int, dict[str, Any]]:

@@ -1,56 +1,73 @@
-"""Storing uploaded evidence. Images are checked to be images, so a renamed file is refused."""
+"""Storing uploaded evidence. Everything is checked before a byte is written: the size, that a
+photo / speed test / signature is a whole JPEG, PNG or WEBP picture of sane dimensions (a renamed
+PDF, an SVG, a truncated file or a decompression bomb is refused), and that a document is a PDF
+or such a picture. The stored name is made here from the content's hash and type; the client's
+file name is kept only as a label."""
 
 from __future__ import annotations
 
 import hashlib
-import io
+import re
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from PIL import Image, UnidentifiedImageError
 
 from doorstep.core import clock
 from doorstep.core.errors import InvalidInput
+from doorstep.orders import images
 from doorstep.orders.actions.core import perform
 from doorstep.orders.choices import AttachmentKind
 from doorstep.orders.models import Attachment
 
 IMAGE_KINDS = {AttachmentKind.PHOTO, AttachmentKind.SPEED_TEST, AttachmentKind.SIGNATURE}
-# MPO is how Pillow names the multi-picture JPEGs many phone cameras write.
-IMAGE_TYPES = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-DOCUMENT_TYPES = {b"%PDF": "application/pdf"}
+EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
+NOT_AN_IMAGE = "不是有效的图片：只接受完整的 JPEG / PNG / WEBP 照片"
+TOO_MANY_PIXELS = f"图片尺寸过大（超过 {images.MAX_PIXELS // 1_000_000} 百万像素）"
+NOT_A_DOCUMENT = "文档只接受 PDF 或图片 (JPEG / PNG / WEBP)"
 
 
-def _image_format(data: bytes) -> str | None:
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            return img.format
-    except (UnidentifiedImageError, OSError):
-        return None
+def check_size(size: int) -> None:
+    """The one upload size rule (DOORSTEP_MAX_UPLOAD_BYTES), for the API and the code paths."""
+    if size <= 0:
+        raise InvalidInput({"file": "文件为空"})
+    if size > settings.DOORSTEP_MAX_UPLOAD_BYTES:
+        limit = settings.DOORSTEP_MAX_UPLOAD_BYTES // (1024 * 1024)
+        raise InvalidInput({"file": f"文件不能超过 {limit} MB"})
+
+
+def read_upload(file: UploadedFile) -> bytes:
+    """The upload's bytes, refused by its announced size before it is read into memory."""
+    check_size(file.size or 0)
+    return file.read()
+
+
+def label(filename: str) -> str:
+    """The client's file name as a display label: no folders, no control characters."""
+    name = PureWindowsPath(PurePosixPath(filename or "").name).name
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip().lstrip(".")
+    return name[:200]
+
+
+def _is_pdf(data: bytes) -> bool:
+    # A PDF starts with its header and ends with %%EOF (a cut-off upload has no trailer).
+    return data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:]
 
 
 def _sniff(kind: str, data: bytes) -> str:
-    if kind in IMAGE_KINDS:
-        try:
-            with Image.open(io.BytesIO(data)) as img:
-                img.verify()
-                fmt = img.format or ""
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-            raise InvalidInput({"file": "不是有效的图片 (JPEG / PNG / WEBP)"}) from None
-        except Image.DecompressionBombError:
-            raise InvalidInput({"file": "图片尺寸过大"}) from None
-        if fmt not in IMAGE_TYPES:
-            raise InvalidInput({"file": f"不支持的图片格式 {fmt}"})
-        return IMAGE_TYPES[fmt]
-    for magic, ctype in DOCUMENT_TYPES.items():
-        if data.startswith(magic):
-            return ctype
+    """The content type the bytes really are, or InvalidInput naming `file`."""
+    if kind == AttachmentKind.DOCUMENT and _is_pdf(data):
+        return "application/pdf"
     try:
-        return _sniff(AttachmentKind.PHOTO, data)
-    except InvalidInput:
-        raise InvalidInput({"file": "文档只接受 PDF 或图片"}) from None
+        return images.FORMATS[images.inspect(data)]
+    except images.TooLarge:
+        raise InvalidInput({"file": TOO_MANY_PIXELS}) from None
+    except images.NotAnImage:
+        message = NOT_A_DOCUMENT if kind == AttachmentKind.DOCUMENT else NOT_AN_IMAGE
+        raise InvalidInput({"file": message}) from None
 
 
 def store_attachment(
@@ -66,11 +83,7 @@ def store_attachment(
 ) -> Attachment:
     if kind not in AttachmentKind.values:
         raise InvalidInput({"kind": f"kind 必须是 {', '.join(AttachmentKind.values)} 之一"})
-    if not data:
-        raise InvalidInput({"file": "文件为空"})
-    if len(data) > settings.DOORSTEP_MAX_UPLOAD_BYTES:
-        limit = settings.DOORSTEP_MAX_UPLOAD_BYTES // (1024 * 1024)
-        raise InvalidInput({"file": f"文件不能超过 {limit} MB"})
+    check_size(len(data))
     if kind == AttachmentKind.SPEED_TEST:
         if down_mbps is None:
             raise InvalidInput({"down_mbps": "测速必须填写下行速率 (Mbps)"})
@@ -82,19 +95,20 @@ def store_attachment(
     content_type = _sniff(kind, data)
     captured_at = lat = lng = None
     if content_type.startswith("image/"):
-        from doorstep.orders.images import process
         from doorstep.orders.models import WorkOrder
 
         tz = (
             WorkOrder.objects.filter(pk=order_id).values_list("branch__timezone", flat=True).first()
         )
+        fmt = "PNG" if content_type == "image/png" else "JPEG"
         try:
-            done = process(data, _image_format(data) or "JPEG", tz or "Asia/Shanghai")
-        except (OSError, ValueError, Image.DecompressionBombError):
-            raise InvalidInput({"file": "图片已损坏或尺寸过大，无法处理"}) from None
+            done = images.process(data, fmt, tz or "Asia/Shanghai")
+        except images.TooLarge:
+            raise InvalidInput({"file": TOO_MANY_PIXELS}) from None
+        except images.NotAnImage:
+            raise InvalidInput({"file": "图片不完整或已损坏，无法解码"}) from None
         data, content_type = done.data, done.content_type
         captured_at, lat, lng = done.captured_at, done.lat, done.lng
-        filename = filename.rsplit(".", 1)[0] + (".png" if content_type == "image/png" else ".jpg")
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
         att = Attachment(
@@ -103,7 +117,7 @@ def store_attachment(
             content_type=content_type,
             size=len(data),
             sha256=digest,
-            original_name=filename[:200],
+            original_name=label(filename),
             down_mbps=down_mbps,
             up_mbps=up_mbps,
             captured_at=captured_at,
@@ -112,15 +126,16 @@ def store_attachment(
             uploaded_by=actor,
             uploaded_at=clock.now(),
         )
-        att.file.save(filename or "upload", ContentFile(data), save=False)
-        # The attach action checks role, ownership and state; its refusal undoes the row.
-        att.save()
-        body: dict[str, Any] = {"attachment": att.pk, "kind": kind}
-        if occurred_at is not None:
-            body["occurred_at"] = occurred_at
+        # The stored name is ours (orders/<id>/<hash><ext>), never the client's.
+        att.file.save(f"{kind}{EXTENSIONS[content_type]}", ContentFile(data), save=False)
         try:
+            att.save()
+            body: dict[str, Any] = {"attachment": att.pk, "kind": kind}
+            if occurred_at is not None:
+                body["occurred_at"] = occurred_at
+            # The attach action checks role, ownership and state; its refusal undoes the row.
             perform(order_id, "attach", actor, body)
-        except Exception:
+        except BaseException:
             att.file.delete(save=False)
             raise
     return att

@@ -8,10 +8,45 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from PIL import ExifTags, Image, ImageOps
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 MAX_SIDE = 2048
 JPEG_QUALITY = 85
+# The decoders an upload may reach: what phone cameras and screenshots write. Anything else
+# (SVG, PDF, TIFF, EPS, PSD, …) is refused before Pillow tries its other readers.
+# MPO is how Pillow names the multi-picture JPEGs many phone cameras write.
+FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# A 200-megapixel phone sensor writes 50 MP or less by default; a larger picture is refused
+# from its header alone, before a pixel is decoded (Pillow's own alarm is at 89 MP).
+MAX_PIXELS = 64_000_000
+# Pillow's JPEG reader is the one that opens MPO files.
+_READERS = ["JPEG", "PNG", "WEBP"]
+
+
+class NotAnImage(ValueError):
+    """The bytes are not a JPEG / PNG / WEBP picture that decodes whole."""
+
+
+class TooLarge(ValueError):
+    """The picture's header announces more than MAX_PIXELS pixels (a decompression bomb)."""
+
+
+def inspect(data: bytes) -> str:
+    """The picture's format, from its header and a structural check; refuses other formats,
+    pictures of more than MAX_PIXELS and files whose structure is broken."""
+    try:
+        with Image.open(io.BytesIO(data), formats=_READERS) as img:
+            width, height = img.size
+            if width * height > MAX_PIXELS:
+                raise TooLarge(f"{width}x{height}")
+            img.verify()
+            return img.format or ""
+    except Image.DecompressionBombError as e:
+        raise TooLarge(str(e)) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        if isinstance(e, TooLarge):
+            raise
+        raise NotAnImage(str(e)) from None
 
 
 @dataclass
@@ -64,15 +99,29 @@ def _metadata(img: Image.Image, tz: str) -> tuple[datetime | None, float | None,
 
 
 def process(data: bytes, fmt: str, tz: str = "Asia/Shanghai") -> Processed:
-    with Image.open(io.BytesIO(data)) as img:
-        captured, lat, lng = _metadata(img, tz)
-        upright = ImageOps.exif_transpose(img)
-        upright.thumbnail((MAX_SIDE, MAX_SIDE))
-        out = io.BytesIO()
-        if fmt == "PNG":
-            upright.save(out, format="PNG", optimize=True)
-            ctype = "image/png"
-        else:
-            upright.convert("RGB").save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
-            ctype = "image/jpeg"
-        return Processed(out.getvalue(), ctype, upright.width, upright.height, captured, lat, lng)
+    """Decode, turn upright, shrink and re-encode. A truncated or corrupt picture raises
+    NotAnImage (Pillow's partial decode is not accepted); call `inspect` first."""
+    try:
+        with Image.open(io.BytesIO(data), formats=_READERS) as img:
+            img.load()
+            return _redraw(img, fmt, tz)
+    except Image.DecompressionBombError as e:
+        raise TooLarge(str(e)) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        if isinstance(e, TooLarge | NotAnImage):
+            raise
+        raise NotAnImage(str(e)) from None
+
+
+def _redraw(img: Image.Image, fmt: str, tz: str) -> Processed:
+    captured, lat, lng = _metadata(img, tz)
+    upright = ImageOps.exif_transpose(img)
+    upright.thumbnail((MAX_SIDE, MAX_SIDE))
+    out = io.BytesIO()
+    if fmt == "PNG":
+        upright.save(out, format="PNG", optimize=True)
+        ctype = "image/png"
+    else:
+        upright.convert("RGB").save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+        ctype = "image/jpeg"
+    return Processed(out.getvalue(), ctype, upright.width, upright.height, captured, lat, lng)
