@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "doorstep.incidents",
     "doorstep.quality",
     "doorstep.care",
+    "doorstep.ratings",
 ]
 
 MIDDLEWARE = [

@@ -11,6 +11,7 @@ from doorstep.core.errors import InvalidInput, NotFound
 from doorstep.customers import badges
 from doorstep.customers.links import absolute, make_link, revoke_links
 from doorstep.org.models import Branch, Staff
+from doorstep.ratings import current_stars, stars_of
 
 router = Router(tags=["customers"])
 
@@ -31,7 +32,7 @@ class TechnicianOut(Schema):
     branch: str | None
     team: str | None
     skills: list[str]
-    star_rating: float | None
+    star_rating: int | None  # 1–5, derived from the KPIs (doorstep.ratings); null: none yet
     badge_url: str
 
 
@@ -54,7 +55,7 @@ def revoke_customer_links(request: HttpRequest, order_id: int) -> dict[str, int]
     return {"revoked": revoke_links(request.user, order_id)}
 
 
-def _technician(request: HttpRequest, staff: Staff) -> dict[str, Any]:
+def _technician(request: HttpRequest, staff: Staff, stars: int | None) -> dict[str, Any]:
     return {
         "username": staff.user.username,
         "name": staff.name,
@@ -62,7 +63,7 @@ def _technician(request: HttpRequest, staff: Staff) -> dict[str, Any]:
         "branch": staff.branch.code if staff.branch else None,
         "team": staff.team.name if staff.team else None,
         "skills": list(staff.skills or []),
-        "star_rating": float(staff.star_rating) if staff.star_rating is not None else None,
+        "star_rating": stars,
         "badge_url": absolute(request, badges.badge_path(staff)),
     }
 
@@ -80,7 +81,9 @@ def list_technicians(request: HttpRequest, branch: str | None = None) -> dict[st
         if not Branch.objects.filter(code=branch).exists():
             raise InvalidInput({"branch": f"没有编码为 {branch} 的分公司"})
         people = people.filter(branch__code=branch)
-    rows = [_technician(request, s) for s in people]
+    people = list(people)
+    stars = stars_of(s.user_id for s in people)
+    rows = [_technician(request, s, stars[s.user_id]) for s in people]
     return {"count": len(rows), "results": rows}
 
 
@@ -89,4 +92,4 @@ def get_technician(request: HttpRequest, username: str) -> dict[str, Any]:
     staff = _technicians().filter(user__username=username).first()
     if staff is None:
         raise NotFound(f"没有用户名为 {username} 的装维人员")
-    return _technician(request, staff)
+    return _technician(request, staff, current_stars(staff.user_id))

@@ -18,6 +18,7 @@ from doorstep.customers.models import TechnicianBadge
 from doorstep.orders.choices import OPEN
 from doorstep.orders.models import WorkOrder
 from doorstep.org.models import Staff
+from doorstep.ratings import current_stars, star_text
 
 
 def badge_of(staff: Staff) -> TechnicianBadge:
@@ -42,19 +43,16 @@ def qr_svg(url: str) -> str:
     return str(segno.make(url, error="m").svg_inline(scale=6, border=2))
 
 
-def star_text(staff: Staff) -> str:
-    return f"{staff.star_rating:.1f} 星" if staff.star_rating is not None else "暂无"
-
-
 def card(staff: Staff) -> dict[str, Any]:
     """What a badge shows: photo, name, employee number, star rating, branch. Nothing else."""
     badge = badge_of(staff)
+    stars = current_stars(staff.user_id)
     return {
         "name": staff.name,
         "employee_number": staff.employee_no,
         "branch": staff.branch.name if staff.branch else "",
-        "star_rating": float(staff.star_rating) if staff.star_rating is not None else None,
-        "stars": star_text(staff),
+        "star_rating": stars,
+        "stars": star_text(stars),
         "photo_url": reverse("customers:badge-photo", args=[badge.slug]) if badge.photo else "",
     }
 

@@ -19,6 +19,7 @@ from doorstep.incidents.services import held_back_orders
 from doorstep.orders.choices import Kind, Status
 from doorstep.orders.models import WorkOrder
 from doorstep.org.models import Branch, Staff
+from doorstep.ratings import stars_of
 from doorstep.standards.choices import ClockName, ClockStatus
 from doorstep.standards.models import Clock
 
@@ -254,6 +255,7 @@ class Suggestion:
     reasons: list[str]
     load: int
     distance_km: float | None
+    stars: int | None = None  # doorstep.ratings; breaks ties only, never adds to the score
 
 
 def suggest(order: WorkOrder, day: date | None = None, limit: int = 5) -> list[Suggestion]:
@@ -271,7 +273,9 @@ def suggest(order: WorkOrder, day: date | None = None, limit: int = 5) -> list[S
     out = []
     lat = order.lat if order.lat is not None else order.customer.lat
     lng = order.lng if order.lng is not None else order.customer.lng
-    for a in availability(branch, day):
+    people = availability(branch, day)
+    stars = stars_of(a.staff.user_id for a in people)
+    for a in people:
         s = a.staff
         reasons: list[str] = []
         if a.on_leave:
@@ -306,9 +310,10 @@ def suggest(order: WorkOrder, day: date | None = None, limit: int = 5) -> list[S
             dist = haversine_km(anchor, (lat, lng))
             score -= min(30.0, dist * (1.5 if branch.region_type == "urban" else 0.6))
             reasons.append(f"距{'上一单' if booked else '常驻点'} {dist:.1f} 公里")
-        if s.star_rating is not None:
-            score += float(s.star_rating) * 2
-            reasons.append(f"星级 {s.star_rating}")
-        out.append(Suggestion(s, round(score, 1), reasons, load, dist))
-    out.sort(key=lambda x: -x.score)
+        mine_stars = stars[s.user_id]
+        if mine_stars is not None:
+            reasons.append(f"星级 {mine_stars}（同分时优先）")
+        out.append(Suggestion(s, round(score, 1), reasons, load, dist, mine_stars))
+    # Equal scores: the higher star rating first (unrated last); stars never change a score.
+    out.sort(key=lambda x: (-x.score, -(x.stars or 0)))
     return out[:limit]

@@ -34,6 +34,7 @@ from doorstep.orders.models import WorkOrder
 from doorstep.orders.privacy import customer_view, log_personal_views
 from doorstep.org.choices import Role
 from doorstep.org.models import Branch, roles_of
+from doorstep.ratings import stars_of
 from doorstep.ui.clocks import nearest_by_order
 
 DISPATCH_ROLES = {Role.DISPATCHER, Role.MANAGER, Role.ADMIN}
@@ -83,6 +84,7 @@ def _timeline(branch: Branch, day: date) -> list[dict[str, Any]]:
     del tz_day_start
     avail = availability(branch, day)
     ids = [a.staff.user_id for a in avail]
+    stars = stars_of(ids)  # doorstep.ratings: the latest computed stars
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(branch.timezone)
@@ -149,6 +151,7 @@ def _timeline(branch: Branch, day: date) -> list[dict[str, Any]]:
                 "blocks": blocks,
                 "load": open_load.get(a.staff.user_id, 0),
                 "travel_km": round(travel_km, 1),
+                "stars": stars[a.staff.user_id],
             }
         )
     return rows

@@ -592,16 +592,16 @@ def kpi_window(
     month = last.replace(day=1)
     subscribers = _subscribers({e.branch_id for e in entities if e.branch_id}, [month])
     summed: dict[Any, Parts] = defaultdict(lambda: defaultdict(int))
-    for (member, _), parts in counts.items():
-        for field, value in parts.items():
+    for (member, _), counted in counts.items():
+        for field, value in counted.items():
             summed[member][field] += value
     rows = []
     for e in entities:
-        parts: Parts = defaultdict(int)
+        total: Parts = defaultdict(int)
         for member in e.ids:
             for field, value in summed.get(member, {}).items():
-                parts[field] += value
+                total[field] += value
         base = subscribers.get((e.branch_id, month)) if e.branch_id else None
-        measured = {m: int(parts.get(f"{m}:n", 0)) for m in _measures()}
-        rows.append(WindowRow(e.key, e.name, figures(parts, base), measured))
+        measured = {m: int(total.get(f"{m}:n", 0)) for m in _measures()}
+        rows.append(WindowRow(e.key, e.name, figures(total, base), measured))
     return rows

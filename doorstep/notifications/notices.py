@@ -145,6 +145,7 @@ def order_values(
     """What the order knows, as template parameters (absent ones left to `NOT_YET` or blank).
     The technician is looked up only when `needed` names one of their parameters."""
     from doorstep.org.models import Staff
+    from doorstep.ratings import current_stars, star_text
 
     values = {
         "customer_name": order.customer.name,
@@ -165,8 +166,9 @@ def order_values(
             "employee_no": staff.employee_no,
             "technician_phone": staff.phone or values["hotline"],
         }
-        if staff.star_rating is not None:
-            values["star_rating"] = f"{staff.star_rating:.1f} 星"  # as the badge shows it
+        stars = current_stars(staff.user_id)
+        if stars is not None:
+            values["star_rating"] = star_text(stars)  # as the badge shows it
     if event is not None:
         p = event.payload or {}
         values |= {

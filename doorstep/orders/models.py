@@ -100,6 +100,8 @@ class WorkOrder(models.Model):
             models.Index(fields=["technician", "status"], name="order_tech_status"),
             models.Index(fields=["reported_at"], name="order_reported_at"),
             models.Index(fields=["customer", "reported_at"], name="order_customer_reported"),
+            # The KPI report reads a period's completed orders (doorstep.kpis, docs/kpis.md).
+            models.Index(fields=["completed_at"], name="order_completed_at"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -174,6 +174,12 @@ class Clock(models.Model):
                 condition=Q(next_check_at__isnull=False),
             ),
             models.Index(fields=["order", "name"], name="clock_order_name"),
+            # The KPI report reads a period's stopped clocks (doorstep.kpis, docs/kpis.md).
+            models.Index(
+                fields=["stopped_at"],
+                name="clock_stopped_at",
+                condition=Q(stopped_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

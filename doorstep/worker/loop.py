@@ -23,6 +23,7 @@ from doorstep.customers import retention
 from doorstep.dispatch import jobs as dispatch_jobs
 from doorstep.notifications import sender
 from doorstep.quality import jobs as quality_jobs
+from doorstep.ratings import jobs as ratings_jobs
 from doorstep.worker.sweep import sweep_clocks
 
 log = logging.getLogger("doorstep.worker")
@@ -37,6 +38,7 @@ DUTIES: tuple[Duty, ...] = (
     dispatch_jobs.run_due,
     quality_jobs.run_due,
     retention.run_due,
+    ratings_jobs.run_due,
 )
 
 

@@ -14,6 +14,7 @@ from doorstep.notifications.notices import ACTION_TEMPLATE, CUSTOMER_TEMPLATES, 
 from doorstep.orders.actions import perform
 from doorstep.org.models import Staff
 from tests.conftest import iso, walk_to
+from tests.ratings.helpers import rated
 
 pytestmark = pytest.mark.django_db
 
@@ -68,10 +69,10 @@ def test_assignment_names_the_technician_and_marks_what_does_not_exist_yet(
     assert note.template == "technician_assigned"
     assert "李强" in note.body and "工号1024" in note.body and "星级暂无" in note.body
     assert note.params["customer_link"] == "（客户链接暂未开通）"
-    Staff.objects.filter(user=org.tech).update(star_rating=4)
+    rated(org.tech, 4)  # the latest computed stars (doorstep.ratings)
     perform(repair_order.pk, "assign", org.dispatcher, {"technician": "other_tech"})
     perform(repair_order.pk, "assign", org.dispatcher, {"technician": "tech"})
-    assert "星级4.0 星" in customer_notes(repair_order)[-1].body
+    assert "星级4 星" in customer_notes(repair_order)[-1].body
 
 
 def test_booking_and_moving_the_visit_tell_the_customer_the_local_time(

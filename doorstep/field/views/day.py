@@ -32,6 +32,7 @@ from doorstep.orders.choices import (
 from doorstep.orders.models import OrderEvent, WorkOrder
 from doorstep.orders.privacy import customer_view, log_personal_views
 from doorstep.org.choices import CustomerGrade
+from doorstep.ratings import current_stars, star_text
 from doorstep.standards.choices import ClockStatus
 from doorstep.standards.models import Clock
 from doorstep.ui.clocks import nearest_by_order
@@ -116,6 +117,8 @@ def my_day(request: HttpRequest) -> HttpResponse:
         "suspended": [card(o) for o in orders if o.status == Status.SUSPENDED],
         "overdue": overdue,
         "staff": staff,
+        # The technician's own stars (doorstep.ratings), linking to why and how to improve.
+        "stars": star_text(current_stars(user.pk)) if staff and staff.is_technician else None,
     }
     log_personal_views(user, orders, "my-day")
     return render(request, "field/my_day.html", ctx)
