@@ -28,9 +28,27 @@ def lead(org: Any) -> Any:
     from doorstep.org.models import Team
 
     ensure_default()
+    ensure_notice_templates()
     user = make_user("lead", ["technician"], org.gs, technician=True)
     Team.objects.create(branch=org.gs, name="大关班", lead=user)
     return user
+
+
+def ensure_notice_templates() -> None:
+    """Transactional tests flush every table, the default notice templates too."""
+    import importlib
+
+    from django.apps import apps
+
+    from doorstep.notifications import cache
+    from doorstep.notifications.models import Template
+
+    if not Template.objects.filter(code="batch_fault").exists():
+        migration = importlib.import_module(
+            "doorstep.notifications.migrations.0003_default_templates"
+        )
+        migration.add_defaults(apps, None)
+    cache.clear()
 
 
 def report(org: Any, n: int, *, phone: str | None = None, area: str = AREA, **extra: Any) -> Any:
