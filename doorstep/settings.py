@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "doorstep.web",
     "doorstep.ui",
     "doorstep.kpis",
+    "doorstep.dashboards",
     "doorstep.incidents",
     "doorstep.quality",
     "doorstep.care",

@@ -26,6 +26,7 @@ urlpatterns: list[Any] = [
     path("incidents/", include("doorstep.incidents.urls")),
     path("quality/", include("doorstep.quality.urls")),
     path("care/", include("doorstep.care.urls")),
+    path("dashboards/", include("doorstep.dashboards.urls")),
     path("ratings/", include("doorstep.ratings.urls")),
     path("", include("doorstep.customers.urls")),
     path("", include("doorstep.web.urls")),

@@ -60,6 +60,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("web:intake")
     if roles == {Role.TECHNICIAN}:
         return redirect("field:my_day")
+    if Role.MANAGER in roles:
+        return redirect("dashboards:dashboard")
     return redirect("web:order_list")
 
 
