@@ -1,0 +1,1 @@
+"""Operations tools: backup and restore (`doorstep backup`, `doorstep restore`)."""
