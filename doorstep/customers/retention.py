@@ -6,12 +6,17 @@ typed through their link (`CustomerRequest.text`, with the salt of its digest, s
 the history can no longer be matched against a guess); their links are revoked. Other apps add
 their own copies with `@erases_personal_data` (e.g. the outbox's recipients).
 
+Positions and the copies inside events (`erase_orders_personal_data` below): the orders' and
+their photos' lat/lng, and each event's sealed personal fields (the intake's customer block and
+location, `arrive` positions, the not-home note's contact), through
+`doorstep.orders.history.erase_personal_fields`: the values become null, their digests stay.
+
 What stays, and why the history still verifies: the order rows, their events and clocks, the
-ratings' stars, the area code and the customer grade: every KPI input. The hash chain covers
-event payloads, so nothing in an event is touched; the customer's own words never were in an
-event (only their salted digest). The intake event does carry the customer block as typed at
-intake, and `absent` events the contact on the visit note — erasing those needs the chain to
-hash a digest of them instead (docs/customers.md, "Retention", says what remains to do).
+ratings' stars, the area code and the customer grade: every KPI input. The hash chain hashes a
+sealed field as its salted digest, so nulling the value and keeping the digest leaves every hash
+as it was; the customer's own words never were in an event (only their salted digest). Events
+recorded before the seal existed (seal 0) hash their payload as stored: they are left as they
+are and logged (docs/history.md).
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ from doorstep.customers import throttle
 from doorstep.customers.conf import conf
 from doorstep.customers.models import AnonymisedCustomer, CustomerLink, CustomerRequest
 from doorstep.orders.choices import TERMINAL
-from doorstep.orders.models import WorkOrder
+from doorstep.orders.history import PERSONAL_FIELDS, erase_personal_fields
+from doorstep.orders.models import Attachment, OrderEvent, WorkOrder
 from doorstep.org.models import Customer
 
 log = logging.getLogger(__name__)
@@ -89,6 +95,23 @@ def anonymise(customer_id: int, worker_name: str, now: datetime) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+@erases_personal_data
+def erase_orders_personal_data(customer: Customer, order_ids: list[int], now: datetime) -> None:
+    """The customer's positions on their orders and photos, and the sealed personal fields of
+    their orders' events (the hashes stay valid; see doorstep/orders/history.py)."""
+    WorkOrder.objects.filter(pk__in=order_ids).update(lat=None, lng=None)
+    Attachment.objects.filter(order_id__in=order_ids).update(lat=None, lng=None)
+    events = OrderEvent.objects.filter(order_id__in=order_ids, action__in=list(PERSONAL_FIELDS))
+    erase_personal_fields(events.filter(seal__gt=0).order_by("pk"))
+    legacy = events.filter(seal=0).count()
+    if legacy:
+        log.warning(
+            "retention: customer %s: %d events recorded before the seal keep their personal data",
+            customer.pk,
+            legacy,
+        )
 
 
 # The loop calls every duty each few seconds; retention is a matter of days, so a worker looks

@@ -121,6 +121,7 @@ class WorkOrder(models.Model):
 
 
 class EventQuerySet(models.QuerySet["OrderEvent"]):
+    # The one exception, retention's erasure, is doorstep.orders.history.erase_personal_fields.
     def update(self, **kwargs: Any) -> int:
         raise PermissionError("order history is append-only")
 
@@ -145,6 +146,12 @@ class OrderEvent(models.Model):
     payload = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
+    # Sealed personal fields (doorstep/orders/history.py): the rule the hash follows (0: events
+    # recorded before the seal), the salt of the personal values' digests (blanked when they are
+    # erased) and the digests of the erased ones ({"customer.phone": digest}).
+    seal = models.PositiveSmallIntegerField(default=0)
+    salt = models.CharField(max_length=32, blank=True)
+    erased = models.JSONField(default=dict, blank=True)
 
     objects = EventQuerySet.as_manager()
 

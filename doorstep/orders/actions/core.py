@@ -25,7 +25,7 @@ from doorstep.orders.actions.handlers import HANDLERS
 from doorstep.orders.actions.payloads import CreatePayload, Payload, as_json, validate_payload
 from doorstep.orders.actions.routing import route
 from doorstep.orders.choices import Kind, Status
-from doorstep.orders.history import event_hash
+from doorstep.orders.history import seal_new_event
 from doorstep.orders.hooks import run_after_event, run_before_event
 from doorstep.orders.models import OrderEvent, WorkOrder
 from doorstep.orders.repeats import find_repeat_of
@@ -110,20 +110,6 @@ def _build_event(
 ) -> OrderEvent:
     seq = order.event_count + 1
     prev = order.history_head
-    clean = as_json(payload)
-    digest = event_hash(
-        order_number=order.number,
-        seq=seq,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        actor_id=actor.pk if actor is not None else None,
-        actor_role=role,
-        occurred_at=occurred_at,
-        recorded_at=recorded_at,
-        payload=clean,
-        prev_hash=prev,
-    )
     event = OrderEvent(
         order=order,
         seq=seq,
@@ -134,10 +120,11 @@ def _build_event(
         actor_role=role,
         occurred_at=occurred_at,
         recorded_at=recorded_at,
-        payload=clean,
+        payload=as_json(payload),
         prev_hash=prev,
-        hash=digest,
     )
+    # The salt, the seal and the hash over the payload with its personal fields sealed.
+    seal_new_event(event, order.number)
     return event
 
 
