@@ -66,33 +66,34 @@ def _cells(row: KpiRow, metrics: list[Any], link: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _ranking(level: str, period: str, day: date, branch: Branch, with_page: bool) -> dict[str, Any]:
-    """One ranking (technicians or teams): the table rows and the bar chart's data."""
-    report = kpi_report(level, period, day, branches=[branch])
-    rows = []
-    for r in report.rows:
-        rows.append(
-            {
-                "key": r.key,
-                "name": r.name,
-                "page": reverse("dashboards:technician", args=[r.key]) if with_page else "",
-                "cells": _cells(
-                    r,
-                    f.HEADLINE,
-                    lambda m, r=r: f.behind_url(m, level, r.key, period, day, branch=branch),
-                ),
-            }
-        )
+def _ranking(
+    level: str, period: str, day: date, branches: list[Branch], page: Any
+) -> dict[str, Any]:
+    """One ranking (technicians, teams or branches): the table rows and the bar chart's data.
+    `page(key)` is the page a row's name links to, or ""."""
+    report = kpi_report(level, period, day, branches=branches)
+    by_code = {b.code: b for b in branches}
+
+    def link(m: Any, key: str) -> str:
+        branch = by_code.get(key) if level == Level.BRANCH else branches[0]
+        return f.behind_url(m, level, key, period, day, branch=branch)
+
+    rows = [
+        {
+            "key": r.key,
+            "name": r.name,
+            "page": page(r.key),
+            "cells": _cells(r, f.HEADLINE, lambda m, key=r.key: link(m, key)),
+        }
+        for r in report.rows
+    ]
     chart = {
         "names": [r.name for r in report.rows],
         "series": [
             {
                 "name": f.label(m),
                 "data": [
-                    {
-                        "value": f.chart_value(m, r.metrics[m]),
-                        "url": f.behind_url(m, level, r.key, period, day, branch=branch),
-                    }
+                    {"value": f.chart_value(m, r.metrics[m]), "url": link(m, r.key)}
                     for r in report.rows
                 ],
             }
@@ -165,8 +166,26 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             for m in f.MAIN_RATES
         ],
     }
-    technicians = _ranking(Level.TECHNICIAN, period, day, branch, with_page=True)
-    teams = _ranking(Level.TEAM, period, day, branch, with_page=False)
+    technicians = _ranking(
+        Level.TECHNICIAN,
+        period,
+        day,
+        [branch],
+        lambda key: reverse("dashboards:technician", args=[key]),
+    )
+    teams = _ranking(Level.TEAM, period, day, [branch], lambda key: "")
+    # A central manager also compares the branches.
+    compare = (
+        _ranking(
+            Level.BRANCH,
+            period,
+            day,
+            branches,
+            lambda key: f"?{urlencode({'branch': key, 'period': period, 'date': day})}",
+        )
+        if len(branches) > 1
+        else None
+    )
     faults = _breakdown(
         "按障碍类别（修障）",
         [(str(c.label), {"fault_class": c.value}) for c in FaultClass],
@@ -189,6 +208,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
         for level in ("technician", "team", "branch")
     }
+    export["all_branches"] = "/api/v1/kpis?" + urlencode(
+        {"level": "branch", "period": period, "date": day, "format": "xlsx"}
+    )
     headline = [
         {
             "metric": str(m),
@@ -214,6 +236,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "breakdown_columns": [{"metric": str(m), "label": f.label(m)} for m in f.BREAKDOWN],
         "technicians": technicians,
         "teams": teams,
+        "compare": compare,
         "faults": faults,
         "areas": areas,
         "export": export,
@@ -222,6 +245,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "trend": trend,
             "technicians": technicians["chart"],
             "teams": teams["chart"],
+            "branches": compare["chart"] if compare else None,
             "faults": faults["chart"],
             "areas": areas["chart"],
         },

@@ -74,6 +74,11 @@ def test_a_central_manager_picks_the_branch(month: Any) -> None:
     client = login(month.org.manager)
     html = client.get(f"/dashboards/?{WEEK}&branch=TL").content.decode()
     assert "指标看板 · 桐庐营维中心" in html
+    # The branches side by side: GS arrivals 3 of 4; TL measured none.
+    compare = html.split('id="rank-branches"', 1)[1].split("</section>", 1)[0]
+    gs = compare.split("拱墅营维中心", 1)[1].split("</tr>", 1)[0]
+    assert "75.0%" in gs
+    assert "/api/v1/kpis?level=branch&amp;period=week&amp;date=2026-11-18&amp;format=xlsx" in html
     bad = client.get(f"/dashboards/?{WEEK}&branch=XX")
     assert bad.status_code == 400 and "分公司 XX 不存在" in bad.content.decode()
 
