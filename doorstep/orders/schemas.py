@@ -43,8 +43,10 @@ class ErrorOut(Schema):
     error: ErrorDetail
 
 
-# The refusals every order endpoint may answer (the handlers in doorstep.api.errors give them).
+# The refusals every order endpoint may answer (the handlers in doorstep.api.errors give them;
+# 400 is a body that is not JSON at all).
 ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
     401: ErrorOut,
     403: ErrorOut,
     404: ErrorOut,

@@ -251,7 +251,7 @@ def test_the_openapi_document_describes_every_order_answer_and_refusal(org: Any)
     ]
     assert len(order_ops) >= 20
     for path, method, op in order_ops:
-        for status in ("401", "403", "404", "409", "422", "429"):
+        for status in ("400", "401", "403", "404", "409", "422", "429"):
             refusal = op["responses"].get(status, {}).get("content", {})
             assert refusal.get("application/json", {}).get("schema") == {
                 "$ref": "#/components/schemas/ErrorOut"
