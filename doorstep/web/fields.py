@@ -52,7 +52,14 @@ FIELD_LABELS = {
     "attachment": "附件",
     "kind": "类型",
     "reopened": "重新派单",
+    "stars": "客户评分 (1–5)",
+    "preferred_start": "希望开始",
+    "preferred_end": "希望结束",
+    "chase_number": "第几次催单",
 }
+# Kept in the record but meaningless to a reader (the salted digest of the customer's words,
+# whose text is on the customer requests page).
+NOT_SHOWN = {"text_digest"}
 
 LONG_TEXT = {"note", "resolution", "message", "reason"}
 
