@@ -65,10 +65,33 @@ class Outcome:
     deductions: list[dict[str, Any]] = field(default_factory=list)
 
 
-def params_with_defaults(params: dict[str, Any] | None) -> dict[str, Any]:
-    merged = {**DEFAULTS, **(params or {})}
-    merged["weights"] = {**DEFAULTS["weights"], **(params or {}).get("weights", {})}
-    return merged
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
+def _valid(name: str, value: Any) -> bool:
+    if name in ("months", "min_orders"):
+        return _number(value) and int(value) == value and (name != "months" or value >= 1)
+    if name == "weights":
+        return isinstance(value, dict) and all(_number(v) for v in value.values())
+    if name == "thresholds":
+        return (
+            isinstance(value, list)
+            and len(value) == 4
+            and all(_number(v) for v in value)
+            and value == sorted(value, reverse=True)
+        )
+    return _number(value)
+
+
+def params_with_defaults(params: dict[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
+    """The policy row's parameters over the defaults, and the names of those it got wrong
+    (each replaced by its default, so a typo on the policies page cannot stop the ratings)."""
+    given = params or {}
+    wrong = [k for k in DEFAULTS if k in given and not _valid(k, given[k])]
+    merged = {**DEFAULTS, **{k: v for k, v in given.items() if k in DEFAULTS and k not in wrong}}
+    merged["weights"] = {**DEFAULTS["weights"], **merged["weights"]}
+    return merged, wrong
 
 
 def _rate(figures: dict[str, Any], measured: dict[str, int], *metrics: str) -> float | None:
@@ -109,7 +132,7 @@ def stars_for(score: float, thresholds: list[float]) -> int:
 
 def rate(figures: dict[str, Any], measured: dict[str, int], params: dict[str, Any]) -> Outcome:
     """The stars of one technician from the KPI figures of the window (`kpi_window`)."""
-    p = params_with_defaults(params)
+    p, _ = params_with_defaults(params)
     orders = int(figures.get("orders") or 0)
     weights = p["weights"]
     components: list[dict[str, Any]] = []

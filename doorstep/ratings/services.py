@@ -4,6 +4,7 @@ page, API and notice calls `current_stars` / `stars_of` (re-exported by doorstep
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,6 +20,8 @@ from doorstep.org.models import Branch, Staff
 from doorstep.ratings import formula
 from doorstep.ratings.models import StarRating
 from doorstep.standards import policies
+
+log = logging.getLogger(__name__)
 
 
 def _user_id(user_or_id: Any) -> int:
@@ -57,9 +60,10 @@ def params() -> tuple[dict[str, Any], int | None]:
     """The formula's parameters: the `ratings.stars` policy row's (without matchers), over the
     defaults; and the row's version."""
     found = policies.resolve(formula.POLICY_KEY)
-    if found is None:
-        return formula.params_with_defaults(None), None
-    return formula.params_with_defaults(found.params), found.version
+    merged, wrong = formula.params_with_defaults(found.params if found else None)
+    if wrong:
+        log.warning("policy %s: bad %s, using the defaults", formula.POLICY_KEY, ", ".join(wrong))
+    return merged, found.version if found else None
 
 
 def window(today: date, months: int) -> tuple[date, date]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from doorstep.ratings.formula import DEFAULTS, rate, stars_for
+from doorstep.ratings.formula import DEFAULTS, params_with_defaults, rate, stars_for
 
 # A good quarter: 120 orders completed; 40 install clocks, 60 restore clocks; 100 arrivals;
 # 110 contact clocks; 60 repairs completed; one complaint; ¥60 of penalties in force.
@@ -112,3 +112,13 @@ def test_the_thresholds_are_inclusive() -> None:
     assert [stars_for(s, t) for s in (100, 90, 89.9, 80, 70, 60, 59.9, 0)] == [
         5, 5, 4, 4, 3, 2, 1, 1,
     ]  # fmt: skip
+
+
+def test_a_bad_parameter_on_the_policies_page_falls_back_to_its_default() -> None:
+    merged, wrong = params_with_defaults(
+        {"thresholds": [60, 70, 80, 90], "min_orders": "20", "months": 2, "weights": {"onsite": 5}}
+    )
+    assert wrong == ["min_orders", "thresholds"]
+    assert merged["thresholds"] == [90, 80, 70, 60] and merged["min_orders"] == 20
+    assert merged["months"] == 2 and merged["weights"]["onsite"] == 5
+    assert merged["weights"]["callback"] == 20  # the weights not given keep their defaults

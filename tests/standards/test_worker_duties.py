@@ -39,8 +39,15 @@ def test_the_loop_runs_every_agreed_duty() -> None:
     from doorstep.dispatch import jobs
     from doorstep.notifications import sender
     from doorstep.quality import jobs as quality_jobs
+    from doorstep.ratings import jobs as ratings_jobs
 
-    agreed = (sender.send_due, jobs.run_due, quality_jobs.run_due, retention.run_due)
+    agreed = (
+        sender.send_due,
+        jobs.run_due,
+        quality_jobs.run_due,
+        retention.run_due,
+        ratings_jobs.run_due,
+    )
     assert agreed == loop.DUTIES
 
 
