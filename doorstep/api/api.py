@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from ninja import NinjaAPI, Schema
@@ -49,12 +48,11 @@ class TooManyRequests(DoorstepError):
 @api.post("/auth/token", auth=None, response={200: TokenOut}, tags=["auth"])
 def issue_token(request: HttpRequest, body: TokenIn) -> dict[str, Any]:
     # Failed attempts per client address, counted by the one rate limit every process shares.
-    ip = throttle.client_address(request)
-    if throttle.at_limit("token", ip, settings.DOORSTEP_LOGIN_ATTEMPTS_PER_MINUTE):
+    if throttle.login_refused(request):
         raise TooManyRequests("尝试次数过多，请一分钟后再试")
     user = authenticate(request, username=body.username, password=body.password)
     if user is None or not user.is_active:
-        throttle.count("token", ip, 60)
+        throttle.login_failed(request)
         raise Unauthorized("用户名或密码错误")
     token, raw = ApiToken.issue(user)
     return {"token": raw, "expires_at": token.expires_at.isoformat()}

@@ -1,5 +1,6 @@
-"""The one rate limit: the public pages (customer links, badges, the last-four check) and
-`POST /api/v1/auth/token` all count here, per client address, across every process.
+"""The one rate limit: the public pages (customer links, badges, the last-four check) and the
+failed logins (`POST /api/v1/auth/token` and the web `/login/` form) all count here, per client
+address, across every process.
 
 The count is shared: Redis through Django's cache framework (`RedisCache`, an atomic INCR)
 when `REDIS_URL` is set, else one row per key in the database, incremented by a single upsert
@@ -93,6 +94,24 @@ def throttle(request: HttpRequest, scope: str, limit: int, window_seconds: int =
     """Count this request against the caller's address; TooManyRequests past the limit."""
     if over_limit(scope, client_address(request), limit, window_seconds):
         raise TooManyRequests("请求过于频繁，请稍后再试")
+
+
+# Failed logins through the API and the web form share one count: a guesser gains nothing by
+# switching between them.
+LOGIN_SCOPE = "login"
+
+
+def login_refused(request: HttpRequest) -> bool:
+    """True when this address already failed DOORSTEP_LOGIN_ATTEMPTS_PER_MINUTE logins this
+    minute: the caller answers 429 without checking the password."""
+    from django.conf import settings
+
+    limit = settings.DOORSTEP_LOGIN_ATTEMPTS_PER_MINUTE
+    return at_limit(LOGIN_SCOPE, client_address(request), limit)
+
+
+def login_failed(request: HttpRequest) -> None:
+    count(LOGIN_SCOPE, client_address(request), 60)
 
 
 def purge_expired(now: datetime | None = None) -> int:

@@ -6,13 +6,7 @@ from doorstep.web import views
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="web/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", views.Login.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("intake/", views.intake, name="intake"),
     path("intake/lookup/", views.intake_lookup, name="intake_lookup"),

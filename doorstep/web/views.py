@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -27,6 +28,7 @@ from pydantic import ValidationError
 
 from doorstep.core.errors import Conflict, DoorstepError, InvalidInput
 from doorstep.core.phones import normalise_phone
+from doorstep.customers.throttle import login_failed, login_refused
 from doorstep.orders.access import may_take_intake, staff_of, visible_orders
 from doorstep.orders.actions import create_order, perform
 from doorstep.orders.actions.escalation import repeat_preview
@@ -471,3 +473,25 @@ def attachment(request: HttpRequest, order_id: int, attachment_id: int) -> FileR
 
 def api_error(exc: DoorstepError) -> JsonResponse:  # pragma: no cover - used by pages' fetches
     return JsonResponse({"error": exc.as_dict()}, status=exc.status)
+
+
+class Login(auth_views.LoginView):
+    """The sign-in form, with failed attempts per client address limited by the one rate limit
+    (`doorstep.customers.throttle`, shared with the API's token endpoint and every process)."""
+
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if login_refused(request):
+            # Refused before the password is checked; the form keeps the name typed.
+            form = self.get_form_class()(
+                request, initial={"username": request.POST.get("username", "")}
+            )
+            context = self.get_context_data(form=form, throttled=True)
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)  # type: ignore[no-any-return]
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        login_failed(self.request)
+        return super().form_invalid(form)
