@@ -199,8 +199,12 @@ def badge_photo(request: HttpRequest, slug: str) -> FileResponse:
     return response
 
 
+def may_print_badges(user: Any) -> bool:
+    return bool(roles_of(user) & BRANCH_WIDE)
+
+
 def _office(request: HttpRequest) -> None:
-    if not roles_of(request.user) & BRANCH_WIDE:
+    if not may_print_badges(request.user):
         raise PermissionDenied("只有管理、调度、受理、质检人员可以打印工号牌")
 
 

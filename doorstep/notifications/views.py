@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -19,9 +20,13 @@ MAY_READ_LOG = {Role.MANAGER, Role.ADMIN}
 PAGE_SIZE = 50
 
 
+def may_read_deliveries(user: Any) -> bool:
+    return bool(roles_of(user) & MAY_READ_LOG)
+
+
 @login_required
 def deliveries(request: HttpRequest) -> HttpResponse:
-    if not roles_of(request.user) & MAY_READ_LOG:
+    if not may_read_deliveries(request.user):
         raise PermissionDenied("只有管理人员可以查看发送记录")
     notes = Notification.objects.select_related("subscription", "order").prefetch_related("tries")
     channel = request.GET.get("channel", "")

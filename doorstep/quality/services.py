@@ -379,8 +379,12 @@ def visible_complaints(user: Any) -> QuerySet[Complaint]:
     return Complaint.objects.filter(order__in=visible_orders(user))
 
 
+def may_see_flags(user: Any) -> bool:
+    return bool(roles_of(user) & MANAGER_ROLES)
+
+
 def visible_flags(user: Any) -> QuerySet[FalseCloseFlag]:
-    if not roles_of(user) & MANAGER_ROLES:
+    if not may_see_flags(user):
         raise Forbidden("只有管理人员可以查看疑似虚假回单")
     return FalseCloseFlag.objects.filter(order__in=visible_orders(user))
 
