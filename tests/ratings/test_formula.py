@@ -122,3 +122,14 @@ def test_a_bad_parameter_on_the_policies_page_falls_back_to_its_default() -> Non
     assert merged["thresholds"] == [90, 80, 70, 60] and merged["min_orders"] == 20
     assert merged["months"] == 2 and merged["weights"]["onsite"] == 5
     assert merged["weights"]["callback"] == 20  # the weights not given keep their defaults
+
+
+@pytest.mark.django_db
+def test_the_policy_row_holds_the_defaults_with_a_history_that_verifies() -> None:
+    from doorstep.standards.integrity import verify_policy_history
+    from doorstep.standards.models import Policy, PolicyChange
+
+    row = Policy.objects.get(key="ratings.stars")
+    assert row.params == DEFAULTS  # migration 0002's frozen copy still matches the code
+    assert PolicyChange.objects.filter(policy=row, via="migration").exists()
+    assert list(verify_policy_history()) == []
