@@ -42,6 +42,38 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "standards.change_policy",
         "standards.view_policy",
         "standards.view_policychange",
+        # R24's kit list per branch (doorstep.care.admin).
+        "care.add_kititem",
+        "care.change_kititem",
+        "care.view_kititem",
+        # Badge photos (the slug is made once and read-only).
+        "customers.add_technicianbadge",
+        "customers.change_technicianbadge",
+        "customers.view_technicianbadge",
+        # Shifts, leave and territories the planner and the board read.
+        "dispatch.add_shift",
+        "dispatch.change_shift",
+        "dispatch.view_shift",
+        "dispatch.add_leave",
+        "dispatch.change_leave",
+        "dispatch.view_leave",
+        "dispatch.add_territory",
+        "dispatch.change_territory",
+        "dispatch.view_territory",
+        # The R23 phrase list the phone's language check reads.
+        "field.add_phraseentry",
+        "field.change_phraseentry",
+        "field.view_phraseentry",
+        # Incidents are changed through their pages; the admin site only shows them.
+        "incidents.view_incident",
+        "incidents.view_member",
+        "incidents.view_incidentevent",
+        # Subscriber counts per branch and month, typed or imported (the KPI import page).
+        "kpis.add_subscribercount",
+        "kpis.change_subscribercount",
+        "kpis.view_subscribercount",
+        # Star ratings are computed by the worker; read-only here.
+        "ratings.view_starrating",
     ],
 }
 
