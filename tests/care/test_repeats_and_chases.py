@@ -137,3 +137,17 @@ def test_the_api_reports_chases_as_a_count(client: Any, org: Any, at: Any) -> No
         f"/api/v1/orders/{order.pk}", HTTP_AUTHORIZATION=bearer("operator")["Authorization"]
     )
     assert resp.json()["chases"] == 0
+
+
+def test_the_worker_sends_the_chase_and_escalation_notices(org: Any, lead: Any, at: Any) -> None:
+    from doorstep.worker import Worker
+
+    order = _assigned(org, at)
+    with at(f"{D} 10:00"):
+        perform(order.pk, "chase", org.operator, {"by": "customer", "note": "要投诉"})
+        Worker().tick()
+    sent = Notification.objects.filter(order=order, kind__in=["chase", "escalation"])
+    assert sorted(sent.values_list("kind", "status")) == [
+        ("chase", "sent"),
+        ("escalation", "sent"),
+    ]
