@@ -1,20 +1,19 @@
 """The dashboard and a technician's page in a real Chromium, on the hand-built November of
 tests/kpis/conftest.py: the charts draw from the page's own JSON, a click on a table figure
-opens the orders behind it. Saves docs/screenshots/dashboard.png and technician.png."""
+opens the orders behind it. The screenshots go to the test artifacts; the ones in docs/ are
+taken from the demo by tests/dashboards/demo_screenshots.py."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import make_user
-from tests.web.browser import DESKTOP, PHONE, browser_page, login
+from tests.web.browser import DESKTOP, PHONE, browser_page, login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WEEK = "period=week&date=2026-11-18"
 
 
@@ -29,8 +28,7 @@ def test_the_dashboard_and_a_technicians_page_in_chromium(live_server: Any, mont
         page.wait_for_selector("#chart-trend svg")
         page.wait_for_selector("#chart-technicians svg")
         assert "75.0%" in page.inner_text('#headline [data-metric="on_time_arrival_rate"]')
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "dashboard.png"), full_page=True)
+        shot(page, "dashboard")
         # Sorting the ranking by arrival puts other_tech (100%) above tech (66.7%).
         header = page.locator("#rank-technicians th", has_text="上门准时率")
         header.click()
@@ -45,4 +43,4 @@ def test_the_dashboard_and_a_technicians_page_in_chromium(live_server: Any, mont
         page.goto(f"{base}/dashboards/technicians/tech/?{WEEK}")
         page.wait_for_selector("#chart-trend svg")
         assert "发延误通知" in page.inner_text("#improve")
-        page.screenshot(path=str(SCREENSHOTS / "technician.png"), full_page=True)
+        shot(page, "technician")
