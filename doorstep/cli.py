@@ -239,7 +239,7 @@ def cmd_bench(ns: argparse.Namespace, rest: list[str]) -> int:
         from doorstep.bench.kpi import main as kpi_main
 
         return kpi_main(rest[1:])
-    print("usage: doorstep bench {intake,plan} …", file=sys.stderr)
+    print("usage: doorstep bench {intake,clocks,kpi,plan} …", file=sys.stderr)
     return 2
 
 
