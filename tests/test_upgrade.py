@@ -53,7 +53,7 @@ def _migrate(targets: list[tuple[str, str | None]]) -> Any:
     executor = MigrationExecutor(connection)
     executor.migrate(targets)
     executor.loader.build_graph()
-    return executor.loader.project_state([t for t in targets if t[1]]).apps
+    return executor.loader.project_state([(a, m) for a, m in targets if m]).apps
 
 
 def _previous_release_targets() -> list[tuple[str, str | None]]:
@@ -223,7 +223,7 @@ def test_a_database_of_the_previous_release_upgrades_with_its_record_intact(
         "assign",
         "accept",
     ]
-    statuses = dict(Ledger.objects.values_list("pk", "status"))
+    statuses = {p.pk: p.status for p in Ledger.objects.all()}
     assert statuses == {kept.pk: "open", upheld.pk: "upheld"}
     assert CurrentPolicy.objects.get(pk=local.pk).amount == Decimal("80.00")
 
