@@ -88,6 +88,20 @@ def test_an_unknown_order_is_a_json_404_in_the_error_shape(org: Any) -> None:
     assert_error_shape(resp, 404, "not_found")
 
 
+def test_a_body_that_is_not_json_is_a_chinese_400_and_registers_nothing(org: Any) -> None:
+    from doorstep.orders.models import WorkOrder
+
+    resp = Client().post(
+        "/api/v1/orders",
+        data="{not json",
+        content_type="application/json",
+        headers=bearer("operator"),
+    )
+    error = assert_error_shape(resp, 400, "bad_request")
+    assert error["message"] == "请求体不是有效的 JSON"
+    assert not WorkOrder.objects.exists()
+
+
 def test_a_crash_under_the_api_is_a_json_500(org: Any, monkeypatch: Any) -> None:
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("boom")

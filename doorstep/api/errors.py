@@ -49,9 +49,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        message = str(exc)
+        if message.startswith("Cannot parse request body"):  # django-ninja's words for bad JSON
+            message = "请求体不是有效的 JSON"
         return api.create_response(
             request,
-            error_body(CODES.get(exc.status_code, "error"), str(exc)),
+            error_body(CODES.get(exc.status_code, "error"), message),
             status=exc.status_code,
         )
 
