@@ -130,7 +130,8 @@ class OrderFilters(Schema):
     reported_to: date | AwareDatetime | None = None
     q: str | None = Field(default=None, max_length=64, description="number, name, phone, address")
     open: bool | None = None
-    page: int = Field(default=1, ge=1)
+    # Bounded so the offset stays a number the database takes (a huge page was a 500).
+    page: int = Field(default=1, ge=1, le=1_000_000)
     page_size: int = Field(default=50, ge=1, le=200)
 
 
