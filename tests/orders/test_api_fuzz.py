@@ -2,8 +2,8 @@
 order (issue 12): whatever it sends, no answer is a 5xx, every status is one the document
 declares, and every answer matches its documented schema (the SPEC error shape for a refusal).
 
-The same run against a live server: `schemathesis run http://HOST/api/v1/openapi.json
--H "Authorization: Bearer TOKEN" --include-tag orders` (see docs/api.md)."""
+The same against a live server: `schemathesis run http://HOST/api/v1/openapi.json
+-H "Authorization: Bearer TOKEN" --include-tag orders`."""
 
 from __future__ import annotations
 
