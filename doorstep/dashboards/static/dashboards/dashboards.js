@@ -8,7 +8,9 @@
   function option(spec, kind) {
     var horizontal = kind === "bar" && spec.names.length > 6;
     var category = { type: "category", data: spec.names, axisLabel: { interval: 0, rotate: horizontal || !narrow ? 0 : 30 } };
-    var value = { type: "value", axisLabel: { formatter: "{value}" }, min: 0 };
+    // Every chart shows percentages: start the axis just below the lowest one, not at 0, so
+    // 92% and 98% do not look alike.
+    var value = { type: "value", max: 100, min: function (v) { return Math.max(0, Math.floor((v.min - 5) / 10) * 10); } };
     return {
       animation: false,
       tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : v; } },
@@ -26,7 +28,10 @@
   document.querySelectorAll("[data-chart]").forEach(function (el) {
     var spec = data[el.dataset.chart];
     if (!spec || !spec.names.length) { el.textContent = "没有数据"; el.classList.add("empty"); return; }
-    if (el.dataset.kind === "bar" && spec.names.length > 6) { el.style.height = Math.max(320, spec.names.length * 34 + 60) + "px"; }
+    if (el.dataset.kind === "bar" && spec.names.length > 6) {
+      // Horizontal bars: room for every series of every row.
+      el.style.height = Math.max(320, spec.names.length * (spec.series.length * 9 + 16) + 60) + "px";
+    }
     var chart = echarts.init(el, null, { renderer: "svg" });
     chart.setOption(option(spec, el.dataset.kind));
     chart.on("click", function (p) { if (p.data && p.data.url) { window.location.href = p.data.url; } });
