@@ -16,8 +16,15 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(Staff)
 class StaffAdmin(admin.ModelAdmin):
-    list_display = ["employee_no", "name", "branch", "team", "is_technician", "star_rating"]
+    list_display = ["employee_no", "name", "branch", "team", "is_technician", "stars"]
     list_filter = ["branch", "is_technician"]
     search_fields = ["employee_no", "name", "user__username"]
-    # Roles are the user's groups; the star rating is derived from KPIs, never typed in.
-    readonly_fields = ["star_rating", "role_names"]
+    # Roles are the user's groups; the star rating is derived from KPIs (doorstep.ratings),
+    # never typed in, so it is shown here and kept nowhere on the staff row.
+    readonly_fields = ["role_names"]
+
+    @admin.display(description="星级")
+    def stars(self, staff: Staff) -> str:
+        from doorstep.ratings import current_stars, star_text
+
+        return star_text(current_stars(staff.user_id))

@@ -82,10 +82,6 @@ class Staff(models.Model):
     skills = models.JSONField(_("技能"), default=list, blank=True)
     home_lat = models.FloatField(_("常驻点纬度"), null=True, blank=True)
     home_lng = models.FloatField(_("常驻点经度"), null=True, blank=True)
-    # Derived from KPIs by the quality app; never typed in (SPEC §4).
-    star_rating = models.DecimalField(
-        _("星级"), max_digits=3, decimal_places=1, null=True, blank=True, editable=False
-    )
     is_technician = models.BooleanField(_("装维人员"), default=False, db_index=True)
     # A copy of the user's role groups, kept by a signal, so the permission gate needs no
     # extra query per request. The groups stay the source of truth.
