@@ -48,6 +48,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Every error under /api/ answers in the API's error shape, even the ones no view produced.
     "doorstep.api.errors.JsonErrorsUnderApi",
+    # A lost database answers 503 (error shape under /api/, the Chinese 503 page elsewhere).
+    "doorstep.api.errors.DatabaseUnavailable",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -97,6 +99,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["TEST"] = {"NAME": env("DOORSTEP_TEST_SQLITE", "") or None}
+else:
+    # After a database outage a kept connection is dead: check it before each request reuses it,
+    # and give up connecting after a few seconds so a request answers 503 instead of hanging.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -3,19 +3,28 @@
 Two layers give it: the API's own exception handlers (what a view raises), and
 `JsonErrorsUnderApi`, a middleware that rewrites any other error answer under /api/ (an unknown
 path, a method the path does not take, an uncaught exception's 500) into the same shape.
+
+A lost or refused database connection is not a bug in the request: `database_unavailable`
+answers it with 503 and Retry-After, in the error shape under /api/ (`DatabaseUnavailable`, the
+API's handler) and with the Chinese 503 page elsewhere (`DatabaseUnavailable`, a middleware).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from doorstep.core.errors import DoorstepError
 from doorstep.orders.actions.payloads import errors_from_pydantic
+
+log = logging.getLogger("doorstep.api")
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -46,6 +55,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return api.create_response(
             request, error_body("unauthorized", "需要有效的访问令牌 (Bearer token)"), status=401
         )
+
+    @api.exception_handler(OperationalError)
+    @api.exception_handler(InterfaceError)
+    def database_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return database_unavailable(request, exc)
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
@@ -111,6 +125,48 @@ class JsonErrorsUnderApi:
             if header in response:
                 answer[header] = response[header]
         return answer
+
+
+# Seconds a client is asked to wait before it tries again while the database is away.
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """503 for a request whose database connection was lost or refused.
+
+    Nothing of the request is kept: its transaction never committed (PostgreSQL drops an open
+    transaction with its connection), and Django closes the broken connection when the request
+    ends (`close_old_connections` on request_finished, with CONN_HEALTH_CHECKS at the next
+    request's start), so the next request after the database is back opens a fresh one.
+    """
+    log.warning("database unavailable: %s %s: %s", request.method, request.path, exc)
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            error_body("database_unavailable", "数据库暂时不可用，请稍后重试"),
+            status=503,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    else:
+        # 503.html extends the error pages' base: no database, session or user needed.
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class DatabaseUnavailable:
+    """A view (a page, or an API path outside django-ninja) that loses its database answers 503
+    with Retry-After instead of a 500 and a logged traceback."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            return database_unavailable(request, exc)
+        return None
 
 
 class _Wrap:
