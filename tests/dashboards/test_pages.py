@@ -157,3 +157,17 @@ def test_a_technicians_drill_down_links_only_orders_they_may_open(month: Any) ->
     table = html.split('id="behind"', 1)[1]
     assert "共 3 条，其中重复报障 1 条" in html  # R1 (repeated), R2, I1
     assert f'href="/orders/{o["R1"].pk}/"' in table
+
+
+def test_a_breakdown_figure_drills_down_to_that_class_only(gs_manager: Any, month: Any) -> None:
+    o = month.orders
+    client = login(gs_manager)
+    url = f"/dashboards/orders/?metric=orders&level=branch&key=GS&{WEEK}"
+    line = client.get(f"{url}&fault_class=line").content.decode().split('id="behind"', 1)[1]
+    assert {n for n in (x.number for x in o.values()) if n in line} == {
+        o["R1"].number,
+        o["R2"].number,
+        o["R4"].number,
+    }  # I1, an install, has no fault class
+    network = client.get(f"{url}&fault_class=network").content.decode()
+    assert "共 0 条" in network
