@@ -72,15 +72,28 @@ def _parent(payload: Any, path: tuple[str, ...]) -> dict[str, Any] | None:
     return None
 
 
+def _copied_along(payload: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    """`payload` with the dicts on the way to the path's last key copied (the stored payload
+    must not change; copying only these is cheaper than a deep copy for verify-history)."""
+    node = payload
+    for part in path[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            break
+        node[part] = child = dict(child)
+        node = child
+    return payload
+
+
 def sealed_payload(action: str, payload: Any, salt: str, erased: dict[str, str]) -> Any:
     """The payload as the hash sees it: each personal value there replaced by its digest (the
     recorded one when it was erased)."""
     paths = PERSONAL_FIELDS.get(action)
     if not paths or not isinstance(payload, dict):
         return payload
-    sealed = copy.deepcopy(payload)
+    sealed = dict(payload)
     for path in paths:
-        parent = _parent(sealed, path)
+        parent = _parent(_copied_along(sealed, path), path)
         if parent is None:
             continue
         key = _key(path)
