@@ -54,7 +54,7 @@ def make_user(
 # Rows the migrations load (policies, calendars, notice templates, their history): captured once
 # after the test database is built, so tests that follow a transactional test (which flushes
 # every table) find them again — every app's data migration, not only the standards defaults.
-_SEED: list[str] = []
+_SEED: list[list[dict[str, Any]]] = []
 _SEED_APPS = ("doorstep.",)
 
 
@@ -66,7 +66,9 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
     with django_db_blocker.unblock():
         for model in apps.get_models():
             if model.__module__.startswith(_SEED_APPS) and model.objects.exists():
-                _SEED.append(serializers.serialize("json", model._base_manager.order_by("pk")))
+                # "python", not "json": JSON keeps milliseconds only, and the policy history's
+                # hash chain covers the exact times.
+                _SEED.append(serializers.serialize("python", model._base_manager.order_by("pk")))
 
 
 def ensure_policies() -> None:
@@ -87,7 +89,7 @@ def ensure_policies() -> None:
         return
     models = set()
     for dump in _SEED:
-        for obj in serializers.deserialize("json", dump):
+        for obj in serializers.deserialize("python", dump):
             obj.save()
             models.add(type(obj.object))
     with connection.cursor() as cur:
