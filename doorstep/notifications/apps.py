@@ -8,6 +8,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from doorstep.notifications import cache, notices, webhooks
+        from doorstep.notifications import retention  # noqa: F401 - registers the outbox eraser
         from doorstep.orders import hooks
 
         cache.connect()

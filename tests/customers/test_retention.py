@@ -115,3 +115,32 @@ def test_the_worker_loop_looks_at_most_once_an_hour(org: Any, settings: Any) -> 
     retention._next_pass = 0.0
     assert retention.run_due("w1") == 1
     assert Customer.objects.get(pk=first.customer_id).name == "已匿名"
+
+
+def test_retention_erases_the_outboxs_copies_of_the_customers_phone_and_texts(
+    org: Any, settings: Any
+) -> None:
+    from doorstep.notifications.models import Notification
+
+    settings.DOORSTEP_RETENTION_DAYS = 365
+    order = closed_order(org)
+    customer = Customer.objects.get(pk=order.customer_id)
+    to_customer = Notification.objects.filter(order=order, recipient__isnull=True)
+    assert to_customer.filter(to_phone=customer.phone).exists()  # the "受理" notice at least
+    staff = set(
+        Notification.objects.filter(order=order, recipient__isnull=False).values_list("pk", "body")
+    )
+
+    assert retention.run_due("w1", now=timezone.now() + timedelta(days=366)) == 1
+    assert not to_customer.exclude(to_phone="").exists()
+    assert set(to_customer.values_list("body", flat=True)) == {"（已匿名）"}
+    assert not to_customer.exclude(params={}).exists()
+    # Notices to staff are not the customer's data.
+    assert (
+        set(
+            Notification.objects.filter(order=order, recipient__isnull=False).values_list(
+                "pk", "body"
+            )
+        )
+        == staff
+    )
