@@ -7,8 +7,12 @@ class NotificationsConfig(AppConfig):
     verbose_name = "通知"
 
     def ready(self) -> None:
-        from doorstep.notifications import cache, notices, webhooks
-        from doorstep.notifications import retention  # noqa: F401 - registers the outbox eraser
+        from doorstep.notifications import (
+            cache,
+            notices,
+            retention,  # noqa: F401 - registers the outbox eraser
+            webhooks,
+        )
         from doorstep.orders import hooks
 
         cache.connect()
