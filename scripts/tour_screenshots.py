@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import ViewportSize, sync_playwright
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "screenshots"
 PASSWORD = "demo1234"  # doorstep/demo/org.py
@@ -34,8 +36,8 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 APPEAL_REASONS = (
     "回单时小区地下室没有信号，离开后才传上去，现场照片的拍摄时间可以证明。",
     "客户临时改约到下午，我按新约时间上门，客户在回访时也确认了。",
@@ -53,9 +55,7 @@ def _django() -> None:
 
 
 @contextmanager
-def browser(viewport: dict[str, int]) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
+def browser(viewport: ViewportSize) -> Iterator[Any]:
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         context = chromium.new_context(
@@ -83,7 +83,7 @@ def save(page: Any, name: str, height: int = 0) -> None:
     """The whole page, or its top `height` pixels where the rest only repeats rows."""
     page.wait_for_load_state("networkidle")
     if height:
-        page.set_viewport_size({"width": page.viewport_size["width"], "height": height})
+        page.set_viewport_size({"width": DESKTOP["width"], "height": height})
         page.screenshot(path=str(DOCS / name))
         page.set_viewport_size(DESKTOP)
     else:
