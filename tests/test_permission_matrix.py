@@ -68,6 +68,8 @@ def read_table(first_header: str) -> dict[str, dict[str, tuple[str, ...]]]:
 
 ACTIONS = read_table("action")
 PAGES = read_table("page")
+PERSONAL = read_table("personal data")
+PHONE = repair_data()["customer"]["phone"]
 
 
 @dataclass
@@ -252,6 +254,16 @@ def test_pages(world: World, role: str) -> None:
     _check(world, role, PAGES, lambda c, row, o: _page_permitted(c, row.format(order=o.pk)))
 
 
+def _full_phone_shown(client: Client, row: str, order: Any) -> bool:
+    resp = client.get(row.format(order=order.pk))
+    return resp.status_code == 200 and PHONE in resp.content.decode()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_personal_data(world: World, role: str) -> None:
+    _check(world, role, PERSONAL, _full_phone_shown)
+
+
 def test_every_action_of_the_state_tables_has_a_row() -> None:
     from doorstep.orders.states import CUSTOMER_TRANSITIONS, TRANSITIONS
 
@@ -286,3 +298,20 @@ def test_a_technician_who_returns_an_order_is_told_it_worked(world: World) -> No
     )
     assert WorkOrder.objects.get(pk=order.pk).status == "returned"
     assert resp.status_code == 200
+
+
+def test_a_technician_sees_the_phone_masked_once_their_order_is_completed(
+    world: World, org: Any
+) -> None:
+    """R22's "while the order is theirs and open": the cells above are open orders."""
+    from doorstep.orders.actions import perform
+
+    order = world.orders["technician"]["own"]
+    payloads = _valid_payloads()
+    for action in ("accept", "schedule", "depart", "arrive", "complete"):
+        perform(order.pk, action, org.tech, payloads[action])
+    tech = client_for(world.actors["technician"])
+    assert tech.get(f"/api/v1/orders/{order.pk}").status_code == 200
+    assert not _full_phone_shown(tech, "/api/v1/orders/{order}", order)
+    desk = client_for(world.actors["dispatcher"])
+    assert _full_phone_shown(desk, "/api/v1/orders/{order}", order)
