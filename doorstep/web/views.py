@@ -47,7 +47,7 @@ from doorstep.orders.privacy import (
 from doorstep.orders.states import TRANSITIONS, allowed_actions
 from doorstep.org.choices import CustomerGrade, Role
 from doorstep.org.models import Branch, Customer, Staff, roles_of
-from doorstep.ui.events import action_label, actor_label
+from doorstep.ui.events import action_label, actor_label, kit_labels, payload_lines
 from doorstep.ui.exports import csv_response
 from doorstep.web.fields import action_fields, parse_form
 
@@ -331,36 +331,6 @@ def _my_actions(user: Any, order: WorkOrder) -> list[str]:
     return [n for n in names if n != "attach"]
 
 
-def _payload_lines(payload: Any, action: str = "") -> list[tuple[str, str]]:
-    """An event's payload (already through the R22 gate) as label/value lines, times in the
-    local zone, a choice by its label (the action's form says which)."""
-    from django.utils.dateparse import parse_datetime
-
-    from doorstep.orders.actions.payloads import PAYLOADS
-    from doorstep.web.fields import FIELD_LABELS, NOT_SHOWN
-
-    named = {f.name: dict(f.choices) for f in action_fields(action)} if action in PAYLOADS else {}
-    lines = []
-    for key, value in (payload or {}).items():
-        if value is None or value == "" or value == [] or key in NOT_SHOWN:
-            continue
-        if isinstance(value, str) and value in named.get(key, {}):
-            value = named[key][value]
-        elif isinstance(value, list) and named.get(key):
-            value = [named[key].get(v, v) if isinstance(v, str) else v for v in value]
-        text = value
-        if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and "T" in value:
-            parsed = parse_datetime(value)
-            if parsed is not None:
-                text = timezone.localtime(parsed).strftime("%Y-%m-%d %H:%M")
-        elif isinstance(value, list):
-            text = "、".join(map(str, value))
-        elif isinstance(value, bool):
-            text = "是" if value else "否"
-        lines.append((FIELD_LABELS.get(key, key), str(text)))
-    return lines
-
-
 def _render_order(
     request: HttpRequest,
     order: WorkOrder,
@@ -388,12 +358,13 @@ def _render_order(
         forms.append({"name": name, "label": TRANSITIONS[name].label, "fields": fields})
     full = may_see_personal_data(request.user, order)
     events = list(order.events.select_related("actor").order_by("seq"))
+    kit = kit_labels(order.branch_id) if any(e.action == "depart" for e in events) else {}
     for e in events:
         e.to_label = Status(e.to_status).label  # type: ignore[attr-defined]
         e.action_label = action_label(e.action, e.actor_role)  # type: ignore[attr-defined]
         e.actor_label = actor_label(e)  # type: ignore[attr-defined]
         shown = payload_view(e.payload, full)
-        e.lines = _payload_lines(shown, e.action) if e.action != "create" else []  # type: ignore[attr-defined]
+        e.lines = payload_lines(shown, e.action, kit) if e.action != "create" else []  # type: ignore[attr-defined]
         e.late_upload = (e.recorded_at - e.occurred_at).total_seconds() > 120  # type: ignore[attr-defined]
     from doorstep.orders.hooks import clocks_of
     from doorstep.ui.clocks import for_display
