@@ -7,12 +7,14 @@ when a whole round found nothing. The duties are imported when the worker is: a 
 that does not import stops `doorstep worker` at start with its traceback, instead of leaving
 that duty silently switched off. At run time a duty that raises is logged and the others go on.
 
-A lost database (OperationalError / InterfaceError: refused, reset, closed) is not a duty's
-fault: the round stops, the broken connection is closed, the loss is logged once, and the
-worker waits — 1 s, then doubling up to 10 s — probing with a fresh connection before each new
-round, then says it is back and goes on. Whatever a duty had claimed in the transaction that
-broke was never committed (PostgreSQL rolls it back with the connection); claims already
-committed (a notification's lease) run out and are taken again as after a crash.
+A lost database (OperationalError / InterfaceError with a connection that no longer answers:
+refused, reset, closed) is not a duty's fault: the round stops, the broken connection is
+closed, the loss is logged once, and the worker waits — 1 s, then doubling up to 10 s —
+probing with a fresh connection before each new round, then says it is back and goes on.
+Whatever a duty had claimed in the transaction that broke was never committed (PostgreSQL
+rolls it back with the connection); claims already committed (a notification's lease) run
+out and are taken again as after a crash. A deadlock or a lock timeout on a working
+connection in a duty after the sweep stays that duty's failure.
 """
 
 from __future__ import annotations
@@ -126,10 +128,15 @@ class Worker:
             try:
                 found += duty(self.name, now)
             except DATABASE_LOST:
-                raise  # not this duty's fault: `round` waits for the database
+                if not connection.is_usable():
+                    raise  # not this duty's fault: `round` waits for the database
+                self._duty_failed(duty)  # a deadlock or a lock timeout: this duty's failure
             except Exception:  # noqa: BLE001 - one duty failing must not stop the others
-                log.exception("worker %s: %s.%s failed", self.name, duty.__module__, duty.__name__)
+                self._duty_failed(duty)
         return found
+
+    def _duty_failed(self, duty: Duty) -> None:
+        log.exception("worker %s: %s.%s failed", self.name, duty.__module__, duty.__name__)
 
     def sweep_clocks(self, now: datetime | None = None) -> int:
         return sweep_clocks(self.name, now, self.batch, lambda: self.stopping)
