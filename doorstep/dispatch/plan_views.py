@@ -3,6 +3,7 @@ apply it all or none."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -82,10 +83,13 @@ def _render_plan(
 ) -> HttpResponse:
     if day_plan.pending:
         return render(request, "dispatch/plan.html", _job_context(day_plan))
-    technicians = sorted(
+    usernames = sorted(
         {r["technician"] for r in day_plan.routes}
         | {a.username for a in availability(day_plan.branch, day_plan.day)}
     )
+    names = staff_names(usernames)
+    # The reassign menu names each technician with the username the dispatcher knows them by.
+    technicians = [(u, f"{names[u]}（{u}）" if u in names else u) for u in usernames]
     routes = []
     for r in day_plan.routes:
         visits = []
@@ -96,12 +100,15 @@ def _render_plan(
             visits.append({**v, **parsed, "chosen": chosen})
         lunch = r.get("lunch")
         lunch_times = {k: parse_datetime(x) for k, x in lunch.items()} if lunch else None
-        routes.append({**r, "visits": visits, "lunch": lunch_times})
+        name = names.get(r["technician"], r["technician"])
+        routes.append({**r, "visits": visits, "lunch": lunch_times, "technician_name": name})
     moved = [
         {
             **m,
             "old_start": parse_datetime(m["old_start"]),
             "new_start": parse_datetime(m["new_start"]) if m["new_start"] else None,
+            "old_technician": names.get(m["old_technician"], m["old_technician"]),
+            "new_technician": names.get(m["new_technician"], m["new_technician"]),
         }
         for m in day_plan.moved
     ]
@@ -112,7 +119,9 @@ def _render_plan(
         "technicians": technicians,
         "moved": moved,
         "changed": changed,
-        "failed": failed or [],
+        "failed": [
+            {**f, "technician": names.get(f["technician"], f["technician"])} for f in failed or []
+        ],
     }
     return render(request, "dispatch/plan.html", ctx, status=409 if failed else 200)
 
@@ -156,3 +165,11 @@ def plan_apply(request: HttpRequest, plan_id: int) -> HttpResponse:
         request, f"计划已应用：派单 {len(result.assigned)} 张，{result.unchanged} 张无需变更"
     )
     return redirect(f"/dispatch/?branch={day_plan.branch.code}&day={day_plan.day.isoformat()}")
+
+
+def staff_names(usernames: Iterable[str]) -> dict[str, str]:
+    """username → the staff member's name, in one query (those without a name are left out)."""
+    from doorstep.org.models import Staff
+
+    rows = Staff.objects.filter(user__username__in=list(usernames)).exclude(name="")
+    return dict(rows.values_list("user__username", "name"))

@@ -125,3 +125,12 @@ def payload_lines(
             value = [codes.get(v, v) if isinstance(v, str) else v for v in value]
         lines.append((field_label(key), _value_text(value)))
     return lines
+
+
+def technician_name(user: Any) -> str:
+    """A staff member's name as pages show it (the username when they have no staff record);
+    select_related("technician__staff") keeps it to the one query."""
+    if user is None:
+        return ""
+    staff = getattr(user, "staff", None)  # RelatedObjectDoesNotExist is an AttributeError
+    return (staff.name if staff is not None else "") or user.get_username()

@@ -47,7 +47,7 @@ from doorstep.orders.privacy import (
 from doorstep.orders.states import TRANSITIONS, allowed_actions
 from doorstep.org.choices import CustomerGrade, Role
 from doorstep.org.models import Branch, Customer, Staff, roles_of
-from doorstep.ui.events import action_label, actor_label, kit_labels, payload_lines
+from doorstep.ui.events import action_label, actor_label, kit_labels, payload_lines, technician_name
 from doorstep.ui.exports import csv_response
 from doorstep.web.fields import action_fields, parse_form
 
@@ -195,7 +195,7 @@ def intake_lookup(request: HttpRequest) -> HttpResponse:
     for customer in shown:
         orders = list(
             visible.filter(customer=customer)
-            .select_related("technician", "branch", "customer")
+            .select_related("technician__staff", "branch", "customer")
             .order_by("-reported_at")[:8]
         )
         # R13 (doorstep.care): the order create_order will link, its closer, any escalation.
@@ -245,7 +245,8 @@ def order_list(request: HttpRequest) -> HttpResponseBase:
             f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
         )
     qs = filter_orders(
-        visible_orders(request.user).select_related("branch", "customer", "technician"), filters
+        visible_orders(request.user).select_related("branch", "customer", "technician__staff"),
+        filters,
     ).order_by("-reported_at", "-id")
     if request.GET.get("export") == "csv":
         return _orders_csv(request.user, qs)
@@ -299,7 +300,7 @@ def _orders_csv(user: Any, qs: Any) -> StreamingHttpResponse:
             yield [
                 o.number, o.get_kind_display(), o.get_status_display(), o.branch.name,
                 c["name"], c["phone"], c["address"],
-                o.technician.get_username() if o.technician else "",
+                technician_name(o.technician),
                 when(o.reported_at), when(o.appointment_start),
             ]  # fmt: skip
 
@@ -313,7 +314,7 @@ def _orders_csv(user: Any, qs: Any) -> StreamingHttpResponse:
 def _visible_order(request: HttpRequest, order_id: int) -> WorkOrder:
     order = (
         visible_orders(request.user)
-        .select_related("branch", "customer", "technician", "received_by", "repeat_of")
+        .select_related("branch", "customer", "technician__staff", "received_by", "repeat_of")
         .filter(pk=order_id)
         .first()
     )
