@@ -32,6 +32,7 @@ from doorstep.customers.throttle import login_failed, login_refused
 from doorstep.orders.access import may_take_intake, staff_of, visible_orders
 from doorstep.orders.actions import create_order, perform
 from doorstep.orders.actions.escalation import repeat_preview
+from doorstep.orders.actions.handlers import may_offer
 from doorstep.orders.api import OrderFilters, filter_orders
 from doorstep.orders.choices import TERMINAL, Channel, FaultClass, Kind, Status
 from doorstep.orders.models import Attachment, WorkOrder
@@ -329,7 +330,7 @@ def _my_actions(user: Any, order: WorkOrder) -> list[str]:
     if Role.TECHNICIAN in roles and order.technician_id != user.pk:
         other = roles - {Role.TECHNICIAN}
         names = [n for n in names if TRANSITIONS[n].roles & other]
-    return [n for n in names if n != "attach"]
+    return [n for n in names if n != "attach" and may_offer(n, order)]
 
 
 def _render_order(

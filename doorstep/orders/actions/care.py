@@ -15,7 +15,7 @@ from pydantic import Field
 
 from doorstep.core.errors import InvalidInput
 from doorstep.orders.actions.context import ActionContext, Outcome
-from doorstep.orders.actions.handlers import handles
+from doorstep.orders.actions.handlers import handles, offered_when
 from doorstep.orders.actions.payloads import (
     PAYLOADS,
     LongText,
@@ -26,7 +26,7 @@ from doorstep.orders.actions.payloads import (
     as_json,
 )
 from doorstep.orders.choices import AttachmentKind, Kind, Status
-from doorstep.orders.models import Attachment
+from doorstep.orders.models import Attachment, WorkOrder
 
 CLAIM_DAMAGE = "claim_damage"
 SETTLE_DAMAGE = "settle_damage"
@@ -125,6 +125,13 @@ def claim_damage(ctx: ActionContext) -> Outcome:
             "note": pl.note,
         }
     )
+
+
+@offered_when(SETTLE_DAMAGE)
+def _has_open_claim(order: WorkOrder) -> bool:
+    from doorstep.care.models import DamageClaim
+
+    return DamageClaim.objects.filter(order_id=order.pk, settled_at=None).exists()
 
 
 @handles(SETTLE_DAMAGE)

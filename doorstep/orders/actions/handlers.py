@@ -15,11 +15,32 @@ from doorstep.orders.actions.context import ActionContext, Outcome
 from doorstep.orders.actions.escalation import chase_escalation
 from doorstep.orders.actions.payloads import as_json
 from doorstep.orders.choices import AttachmentKind, Status
-from doorstep.orders.models import Attachment
+from doorstep.orders.models import Attachment, WorkOrder
 from doorstep.org.models import Staff
 
 Handler = Callable[[ActionContext], Outcome]
 HANDLERS: dict[str, Handler] = {}
+
+# What the pages offer beyond the state table: an action that needs something on the order (an
+# open damage claim, an undecided complaint) is offered only when the order has it. The rule sits
+# beside its handler, which (or whose gate) refuses the action when it is taken anyway.
+OfferCheck = Callable[[WorkOrder], bool]
+OFFER_CHECKS: dict[str, OfferCheck] = {}
+
+
+def offered_when(action: str) -> Callable[[OfferCheck], OfferCheck]:
+    def register(fn: OfferCheck) -> OfferCheck:
+        OFFER_CHECKS[action] = fn
+        return fn
+
+    return register
+
+
+def may_offer(action: str, order: WorkOrder) -> bool:
+    """Whether a page should offer `action` on `order` (the state table has allowed it)."""
+    check = OFFER_CHECKS.get(action)
+    return check is None or check(order)
+
 
 # A booking may start a little before "now" (the phone and the customer agreed a minute ago).
 BOOKING_SLACK = timedelta(minutes=5)
@@ -268,6 +289,13 @@ def complain(ctx: ActionContext) -> Outcome:
     pl = ctx.payload
     assert isinstance(pl, p.ComplainPayload)
     return Outcome(event=_fields(pl, "channel", "note"))
+
+
+@offered_when("verify_complaint")
+def _has_undecided_complaint(order: WorkOrder) -> bool:
+    from doorstep.quality.models import Complaint
+
+    return Complaint.objects.filter(order_id=order.pk, finding="").exists()
 
 
 @handles("verify_complaint")
