@@ -15,6 +15,10 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 def test_no_page_sends_the_reader_outside_the_repository(page: Path) -> None:
     text = page.read_text(encoding="utf-8")
     assert "../shared" not in text and "SPEC.md" not in text and "/work/" not in text
+    # Nor to a specification or seed files the reader does not have: rules are named by their
+    # R-id (docs/rules.md) and standards by their titles.
+    outside = re.findall(r"\bSPEC\b|\bseed \d{3}\b|\b00[0-4] (?:ch\.|part|第)", text)
+    assert not outside, f"{page.name} cites {sorted(set(outside))}"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)

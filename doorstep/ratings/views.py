@@ -63,7 +63,8 @@ def technician(request: HttpRequest, username: str | None = None) -> HttpRespons
     _visible(request.user, staff)
     rows = list(StarRating.objects.filter(technician_id=staff.user_id)[:HISTORY])
     history = []
-    for newer, older in zip(rows, [*rows[1:], None], strict=True):
+    for i, newer in enumerate(rows):  # newest first: each row against the one before it
+        older = rows[i + 1] if i + 1 < len(rows) else None
         history.append({"row": newer, "change": _change(newer, older)})
     return render(
         request,
