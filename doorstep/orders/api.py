@@ -54,6 +54,18 @@ def _get(user: Any, order_id: int) -> WorkOrder:
     return order
 
 
+def _after_action(user: Any, order_id: int) -> WorkOrder:
+    """The order as it stands after the caller's action. An action may take the order out of
+    the caller's sight (a technician who returns it is no longer assigned): the action was
+    taken, so the answer is the order as the R22 gate lets them see it now, masked, not a 404."""
+    order = _detail_queryset(user).filter(pk=order_id).first()
+    if order is None:
+        order = WorkOrder.objects.select_related(
+            "branch", "customer", "technician", "received_by", "repeat_of"
+        ).get(pk=order_id)
+    return order
+
+
 def _expected_version(request: HttpRequest) -> int | None:
     raw = request.headers.get("If-Match", "").strip().strip('"')
     if not raw:
@@ -221,7 +233,7 @@ def _action_endpoint(action: str) -> None:
             perform(
                 order_id, action, request.user, payload, expected_version=_expected_version(request)
             )
-            return 200, order_detail(_get(request.user, order_id), request.user)
+            return 200, order_detail(_after_action(request.user, order_id), request.user)
 
         return idempotent(request, request.body.decode(errors="replace"), run)
 
@@ -261,7 +273,7 @@ def unknown_action(request: HttpRequest, order_id: int, action: str) -> dict[str
     except ValueError:
         raise InvalidInput({"__all__": "请求体不是有效的 JSON"}) from None
     perform(order_id, action, request.user, validate_payload(action, data))
-    return order_detail(_get(request.user, order_id), request.user)
+    return order_detail(_after_action(request.user, order_id), request.user)
 
 
 @router.post(
