@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-from doorstep.bench.intake import _pg_database
+from doorstep.bench.intake import migrated_scratch_database
 
 BUILD = """
 import json, sys, time
@@ -167,17 +167,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="best of N, alternating")
     parser.add_argument("--batch", type=int, default=1000, help="the worker's batch size")
     ns = parser.parse_args(argv)
-    url, drop = _pg_database(f"doorstep_bench_clocks_{os.getpid()}")
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "doorstep.settings",
-        "DOORSTEP_HTTPS": "0",
-    }
+    env, drop = migrated_scratch_database(f"doorstep_bench_clocks_{os.getpid()}")
     try:
-        subprocess.run(
-            [sys.executable, "-m", "doorstep.cli", "migrate", "-v", "0"], env=env, check=True
-        )
         t = time.perf_counter()
         built = subprocess.run(
             [sys.executable, "-c", BUILD, str(ns.orders), str(ns.due)],

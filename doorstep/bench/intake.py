@@ -372,6 +372,27 @@ def _pg_database(name: str) -> tuple[str, Callable[[], None]]:
     return admin.rsplit("/", 1)[0] + f"/{name}", drop
 
 
+def migrated_scratch_database(name: str) -> tuple[dict[str, str], Callable[[], None]]:
+    """A throw-away PostgreSQL database with every migration applied, the environment that
+    points a `doorstep` subprocess at it, and the function that drops it (call it in a
+    `finally`)."""
+    url, drop = _pg_database(name)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "doorstep.settings",
+        "DOORSTEP_HTTPS": "0",
+    }
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "doorstep.cli", "migrate", "-v", "0"], env=env, check=True
+        )
+    except BaseException:
+        drop()
+        raise
+    return env, drop
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="doorstep bench intake")
     parser.add_argument("--connections", type=int, default=32)

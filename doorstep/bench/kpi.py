@@ -23,7 +23,7 @@ import time
 from datetime import date
 from typing import Any
 
-from doorstep.bench.intake import _pg_database
+from doorstep.bench.intake import migrated_scratch_database
 
 BRANCHES = ["GS", "TL", "XH", "BJ"]
 PER_BRANCH = 50  # technicians
@@ -119,8 +119,9 @@ CLOCKS = {
 
 EVENTS = f"""
 INSERT INTO orders_orderevent (order_id, seq, action, from_status, to_status, actor_id, actor_role,
-  occurred_at, recorded_at, payload, prev_hash, hash)
-SELECT id, e.seq, e.action, '', 'completed', technician_id, 'technician', e.at, e.at, e.payload, '', ''
+  occurred_at, recorded_at, payload, prev_hash, hash, seal, salt, erased)
+SELECT id, e.seq, e.action, '', 'completed', technician_id, 'technician', e.at, e.at, e.payload, '', '',
+  0, '', '{{}}'::jsonb
 FROM (SELECT id AS g, * FROM orders_workorder) o,
   LATERAL (VALUES
     (1, 'complete', completed_at,
@@ -403,17 +404,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     ns = parser.parse_args(argv)
-    url, drop = _pg_database(f"doorstep_bench_kpi_{os.getpid()}")
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "doorstep.settings",
-        "DOORSTEP_HTTPS": "0",
-    }
+    env, drop = migrated_scratch_database(f"doorstep_bench_kpi_{os.getpid()}")
     try:
-        subprocess.run(
-            [sys.executable, "-m", "doorstep.cli", "migrate", "-v", "0"], env=env, check=True
-        )
         t = time.perf_counter()
         built = _run(
             "from doorstep.bench.kpi import build\nprint(json.dumps(build(int(sys.argv[1]))))",
