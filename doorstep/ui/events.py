@@ -103,17 +103,24 @@ def _value_text(value: Any) -> str:
 
 
 def payload_lines(
-    payload: Any, action: str = "", kit: dict[str, str] | None = None
+    payload: Any,
+    action: str = "",
+    kit: dict[str, str] | None = None,
+    erased: Any = (),
 ) -> list[tuple[str, str]]:
     """An event's payload (already through the R22 gate) as (label, value) lines: keys by their
     Chinese label, choices and codes by theirs (the action's form, `CODE_LABELS`, the kit list
-    `kit`), times in the local zone."""
+    `kit`), times in the local zone. A value retention erased (its key in the event's `erased`)
+    reads 已删除 rather than vanishing."""
     from doorstep.orders.actions.payloads import PAYLOADS
     from doorstep.web.fields import NOT_SHOWN, action_fields
 
     named = {f.name: dict(f.choices) for f in action_fields(action)} if action in PAYLOADS else {}
     lines = []
     for key, value in (payload or {}).items():
+        if value is None and key in erased:
+            lines.append((field_label(key), "已删除"))
+            continue
         if value is None or value == "" or value == [] or key in NOT_SHOWN:
             continue
         codes = CODE_LABELS.get((action, key)) or named.get(key) or {}

@@ -366,7 +366,8 @@ def _render_order(
         e.action_label = action_label(e.action, e.actor_role)  # type: ignore[attr-defined]
         e.actor_label = actor_label(e)  # type: ignore[attr-defined]
         shown = payload_view(e.payload, full)
-        e.lines = payload_lines(shown, e.action, kit) if e.action != "create" else []  # type: ignore[attr-defined]
+        lines = payload_lines(shown, e.action, kit, e.erased or {}) if e.action != "create" else []
+        e.lines = lines  # type: ignore[attr-defined]
         e.late_upload = (e.recorded_at - e.occurred_at).total_seconds() > 120  # type: ignore[attr-defined]
     from doorstep.orders.hooks import clocks_of
     from doorstep.ui.clocks import for_display

@@ -69,3 +69,19 @@ def test_the_departure_shows_the_items_not_ticked_by_name(org: Any, repair_order
     assert "出发检查项：鞋套" in text.replace(" ：", "：").replace("： ", "：")
     for code in ["checklist_missing", "service_card", "ask_opinion", "shoe_covers"]:
         assert code not in text, code
+
+
+def test_a_position_erased_by_retention_reads_deleted_rather_than_vanishing(
+    org: Any, repair_order: Any
+) -> None:
+    from doorstep.orders.history import erase_personal_fields
+    from doorstep.orders.models import OrderEvent
+
+    walk_to(repair_order.pk, org, "en_route")
+    perform(repair_order.pk, "arrive", org.tech, {"lat": 30.3, "lng": 120.1})
+    c = Client()
+    c.force_login(org.manager)
+    assert "纬度：30.3" in c.get(f"/orders/{repair_order.pk}/").content.decode()
+    assert erase_personal_fields(OrderEvent.objects.filter(order=repair_order)) >= 1
+    page = c.get(f"/orders/{repair_order.pk}/").content.decode()
+    assert "纬度：已删除" in page and "经度：已删除" in page and "30.3" not in page
