@@ -4,7 +4,6 @@ booked time, ask for another time, and rate the visit once it is done."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,10 +17,9 @@ from doorstep.orders.models import OrderEvent
 from doorstep.org.models import Staff
 from tests.conftest import iso, repair_data, walk_to
 from tests.web.browser import PHONE, browser_page
+from tests.web.browser import TOUR as DOCS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def customer_events(order_id: int) -> list[str]:

@@ -4,7 +4,6 @@ fault and sees every member held, its restore clock paused, and the members on t
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +13,9 @@ from doorstep.incidents.models import Incident
 from doorstep.notifications.models import Notification
 from tests.incidents.conftest import report
 from tests.web.browser import PHONE, browser_page, login
+from tests.web.browser import TOUR as DOCS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_a_manager_confirms_an_outage_on_the_phone(live_server: Any, org: Any, lead: Any) -> None:

@@ -4,7 +4,6 @@ unsatisfied outcome, and see the order back with the crew."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +15,9 @@ from doorstep.standards.models import Policy
 from doorstep.standards.policies import clear_cache
 from tests.quality.conftest import completed
 from tests.web.browser import PHONE, browser_page, login, shot
+from tests.web.browser import TOUR as DOCS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def test_take_the_next_call_record_unsatisfied_and_the_order_is_back_with_the_crew(

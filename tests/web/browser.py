@@ -13,6 +13,13 @@ import pytest
 
 CHROMIUM = os.environ.get("DOORSTEP_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("DOORSTEP_ARTIFACTS", "artifacts/screenshots"))
+# The README tour's pictures: a test writes over them only when asked to
+# (DOORSTEP_DOCS_SCREENSHOTS=1), so an ordinary run leaves the work tree as it was.
+TOUR = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("DOORSTEP_DOCS_SCREENSHOTS")
+    else ARTIFACTS
+)
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
