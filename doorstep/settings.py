@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "doorstep.quality",
     "doorstep.care",
     "doorstep.ratings",
+    "doorstep.evaluation",
 ]
 
 MIDDLEWARE = [

@@ -28,6 +28,7 @@ from doorstep.customers.requests import (
     window_text,
 )
 from doorstep.customers.throttle import TooManyRequests, throttle
+from doorstep.evaluation.services import evaluation_card
 from doorstep.orders.access import BRANCH_WIDE, staff_of
 from doorstep.orders.choices import Status
 from doorstep.orders.models import WorkOrder
@@ -115,6 +116,7 @@ def _link_context(order: WorkOrder) -> dict[str, Any]:
         "rated_stars": rated.payload.get("stars") if rated else None,
         "last_ask": asks.first(),
         "today": clock.now().astimezone(ZoneInfo(order.branch.timezone)).date().isoformat(),
+        "evaluation": evaluation_card(order),
     }
 
 

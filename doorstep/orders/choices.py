@@ -83,6 +83,8 @@ class ComplaintChannel(models.TextChoices):
     MAYOR_HOTLINE = "mayor_hotline", _("市长热线")
     BUREAU_LEADERSHIP = "bureau_leadership", _("局领导")
     COMPANY_LEADERSHIP = "company_leadership", _("公司领导")
+    # A "no" on the customer's evaluation form (doorstep.evaluation).
+    EVALUATION = "evaluation", _("客户评价表")
 
 
 class AttachmentKind(models.TextChoices):

@@ -12,8 +12,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.OPERATOR: ["org.view_customer", "org.add_customer", "orders.view_workorder"],
     Role.DISPATCHER: ["org.view_customer", "orders.view_workorder", "org.view_staff"],
     Role.TECHNICIAN: ["orders.view_workorder"],
-    Role.QUALITY: ["org.view_customer", "orders.view_workorder"],
-    Role.MANAGER: ["org.view_customer", "orders.view_workorder", "org.view_staff", "org.view_team"],
+    Role.QUALITY: ["org.view_customer", "orders.view_workorder", "inspections.view_inspection"],
+    Role.MANAGER: [
+        "org.view_customer",
+        "orders.view_workorder",
+        "org.view_staff",
+        "org.view_team",
+        "inspections.view_inspection",
+    ],
     Role.ADMIN: [
         "org.add_branch",
         "org.change_branch",
@@ -72,6 +78,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "kpis.add_subscribercount",
         "kpis.change_subscribercount",
         "kpis.view_subscribercount",
+        # The inspection checklist (items and weights); inspections themselves are read-only.
+        "inspections.add_checklistitem",
+        "inspections.change_checklistitem",
+        "inspections.view_checklistitem",
+        "inspections.view_inspection",
+        # The questions of the customer's evaluation form; answered forms are read-only.
+        "evaluation.add_evaluationitem",
+        "evaluation.change_evaluationitem",
+        "evaluation.view_evaluationitem",
+        "evaluation.view_evaluation",
         # Star ratings are computed by the worker; read-only here.
         "ratings.view_starrating",
     ],
