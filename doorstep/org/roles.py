@@ -88,11 +88,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "evaluation.change_evaluationitem",
         "evaluation.view_evaluationitem",
         "evaluation.view_evaluation",
-        # The questions of the customer's evaluation form; answered forms are read-only.
-        "evaluation.add_evaluationitem",
-        "evaluation.change_evaluationitem",
-        "evaluation.view_evaluationitem",
-        "evaluation.view_evaluation",
         # Star ratings are computed by the worker; read-only here.
         "ratings.view_starrating",
     ],
