@@ -22,7 +22,7 @@ DEFAULTS: dict[str, Any] = {
         "first_time_fix": 20,
         "onsite": 10,
         "callback": 20,
-        "inspection": 0,  # supervision inspections: no record yet, so no weight
+        "inspection": 0,  # supervision inspections: an admin gives them a weight (docs/ratings.md)
     },
     "complaint_points": 5,  # points off per complaint per 100 orders
     "penalty_points": 2,  # points off per yuan of penalties in force per order
@@ -51,7 +51,7 @@ COMPONENTS: tuple[Component, ...] = (
     ),
     Component("onsite", "现场满意度", "规范着装、鞋套、清理现场、讲解使用，请客户现场评价"),
     Component("callback", "回访满意度", "服务过程让客户满意，回访时客户评分更高"),
-    Component("inspection", "稽核得分", "稽核功能上线后计入（当前权重为0）"),
+    Component("inspection", "稽核得分", "着装、工牌、工具、文明用语、布线、标签、登高安全逐项达标"),
 )
 BY_KEY = {c.key: c for c in COMPONENTS}
 
@@ -118,8 +118,9 @@ def component_rates(figures: dict[str, Any], measured: dict[str, int]) -> dict[s
         "first_time_fix": _rate(figures, measured, "first_time_fix_rate"),
         "onsite": _scaled(figures.get("onsite_satisfaction"), 1, 5),  # ratings 1–5
         "callback": _scaled(figures.get("callback_satisfaction"), 1, 10),  # scores 1–10
-        # The hook for supervision inspections (issue 10): none are recorded yet.
-        "inspection": None,
+        # Supervision inspections (doorstep.inspections): their mean score 0–100 in the window,
+        # which services.recompute_branch adds to the figures.
+        "inspection": _scaled(figures.get("inspection_score"), 0, 100),
     }
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
+from doorstep.inspections.services import average_scores
 from doorstep.kpis.compute import kpi_window
 from doorstep.org.models import Branch, Staff
 from doorstep.ratings import formula
@@ -98,9 +99,14 @@ def recompute_branch(branch: Branch, now: datetime) -> BranchResult:
         )
     )
     rows = kpi_window("technician", first, last, branches=[branch], keys=set(technicians))
+    inspected = average_scores(technicians.values(), first, last, branch.timezone)
     appended = 0
     for row in rows:
-        outcome = formula.rate(row.metrics, row.measured, p)
+        # The inspections' mean score joins the KPI figures (null, and unmeasured, when none).
+        mean, count = inspected.get(technicians[row.key], (None, 0))
+        figures = {**row.metrics, "inspection_score": mean}
+        measured = {**row.measured, "inspection_score": count}
+        outcome = formula.rate(figures, measured, p)
         new = StarRating(
             technician_id=technicians[row.key],
             branch=branch,
@@ -112,8 +118,8 @@ def recompute_branch(branch: Branch, now: datetime) -> BranchResult:
             orders=outcome.orders,
             components=_jsonable(outcome.components),
             deductions=_jsonable(outcome.deductions),
-            figures=_jsonable(row.metrics),
-            measured=_jsonable(row.measured),
+            figures=_jsonable(figures),
+            measured=_jsonable(measured),
             params=_jsonable(p),
             policy_version=version,
         )
