@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "doorstep.care",
     "doorstep.ratings",
     "doorstep.evaluation",
+    "doorstep.inspections",
 ]
 
 MIDDLEWARE = [
