@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "doorstep.quality",
     "doorstep.care",
     "doorstep.ratings",
+    "doorstep.exports",
     "doorstep.evaluation",
     "doorstep.inspections",
 ]
@@ -173,6 +174,8 @@ DOORSTEP_KIT_CHECKLIST = env("DOORSTEP_KIT_CHECKLIST", "")
 DOORSTEP_BENCH_ENDPOINTS = envbool("DOORSTEP_BENCH_ENDPOINTS", False)
 # Failed password attempts from one client address per minute before 429 (all processes).
 DOORSTEP_LOGIN_ATTEMPTS_PER_MINUTE = envint("DOORSTEP_LOGIN_ATTEMPTS_PER_MINUTE", 10)
+# Excel exports up to this many rows answer at once; larger ones are built by the worker.
+DOORSTEP_EXPORT_INLINE_ROWS = envint("DOORSTEP_EXPORT_INLINE_ROWS", 5000)
 
 LOGGING = {
     "version": 1,

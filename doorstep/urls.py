@@ -28,6 +28,7 @@ urlpatterns: list[Any] = [
     path("care/", include("doorstep.care.urls")),
     path("dashboards/", include("doorstep.dashboards.urls")),
     path("ratings/", include("doorstep.ratings.urls")),
+    path("exports/", include("doorstep.exports.urls")),
     path("inspections/", include("doorstep.inspections.urls")),
     path("", include("doorstep.evaluation.urls")),
     path("", include("doorstep.customers.urls")),

@@ -29,6 +29,8 @@ from pydantic import ValidationError
 from doorstep.core.errors import Conflict, DoorstepError, InvalidInput
 from doorstep.core.phones import normalise_phone
 from doorstep.customers.throttle import login_failed, login_refused
+from doorstep.exports.models import ExportKind
+from doorstep.exports.services import Table, export_response
 from doorstep.orders.access import may_take_intake, staff_of, visible_orders
 from doorstep.orders.actions import create_order, perform
 from doorstep.orders.actions.escalation import repeat_preview
@@ -41,7 +43,6 @@ from doorstep.orders.privacy import (
     customer_view,
     log_customer_views,
     log_personal_views,
-    may_export_personal_data,
     may_see_personal_data,
     payload_view,
 )
@@ -223,12 +224,12 @@ def intake_lookup(request: HttpRequest) -> HttpResponse:
 # -- order list -------------------------------------------------------------------------------
 
 
-@login_required
-def order_list(request: HttpRequest) -> HttpResponseBase:
-    params = {k: v for k, v in request.GET.items() if v not in ("", None)}
-    raw_status = [s for s in request.GET.getlist("status") if s]
+def _order_filters(query: Any) -> tuple[OrderFilters, str]:
+    """The order list's filters from its query string, validated like the API's (so both refuse
+    the same bad filters), and the error to show when they do not validate."""
+    params = {k: v for k, v in query.items() if v not in ("", None)}
+    raw_status = [s for s in query.getlist("status") if s]
     try:
-        # Validated like the API's query string, so both refuse the same bad filters.
         filters = OrderFilters.model_validate(
             {
                 "status": raw_status or None,
@@ -245,12 +246,26 @@ def order_list(request: HttpRequest) -> HttpResponseBase:
         filter_error = "; ".join(
             f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
         )
-    qs = filter_orders(
-        visible_orders(request.user).select_related("branch", "customer", "technician__staff"),
+    return filters, filter_error
+
+
+def _filtered_orders(user: Any, filters: OrderFilters) -> Any:
+    return filter_orders(
+        visible_orders(user).select_related("branch", "customer", "technician__staff"),
         filters,
     ).order_by("-reported_at", "-id")
+
+
+@login_required
+def order_list(request: HttpRequest) -> HttpResponseBase:
+    params = {k: v for k, v in request.GET.items() if v not in ("", None)}
+    raw_status = [s for s in request.GET.getlist("status") if s]
+    filters, filter_error = _order_filters(request.GET)
+    qs = _filtered_orders(request.user, filters)
     if request.GET.get("export") == "csv":
         return _orders_csv(request.user, qs)
+    if request.GET.get("export") == "xlsx":
+        return export_response(request, ExportKind.ORDERS)
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     from doorstep.ui.clocks import nearest_by_order
 
@@ -282,31 +297,72 @@ def order_list(request: HttpRequest) -> HttpResponseBase:
 EXPORT_LIMIT = 10_000
 
 
-def _orders_csv(user: Any, qs: Any) -> StreamingHttpResponse:
-    """The filtered list as a CSV file. R22: customers' phone numbers and addresses are masked
-    unless the viewer's role may export them (`privacy.EXPORT_ROLES`); full rows are logged."""
-    orders = list(qs[:EXPORT_LIMIT])
-    log_personal_views(user, [o for o in orders if may_export_personal_data(user, o)], "export")
-    header = [
-        "工单号", "类型", "状态", "分公司", "客户", "电话", "地址",
-        "装维人员", "报障时间", "预约开始",
-    ]  # fmt: skip
+ORDER_HEADER = [
+    "工单号", "类型", "状态", "分公司", "客户", "电话", "地址",
+    "装维人员", "报障时间", "预约开始",
+]  # fmt: skip
+# How the order list's filters are named in an export's 筛选条件.
+FILTER_LABELS = {
+    "status": "状态", "branch": "分公司", "technician": "装维人员", "kind": "类型",
+    "reported_from": "报障时间从", "reported_to": "报障时间到", "q": "搜索", "open": "仅未完成",
+}  # fmt: skip
+
+
+def _order_rows(user: Any, orders: Any) -> Any:
+    """The export rows of `orders`, each customer as R22 lets `user` export them
+    (`customer_view(..., export=True)`); every order exported in full is logged, in batches."""
 
     def when(value: datetime | None) -> str:
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
-    def rows() -> Any:
-        for o in orders:
-            c = customer_view(user, o, export=True)
-            yield [
-                o.number, o.get_kind_display(), o.get_status_display(), o.branch.name,
-                c["name"], c["phone"], c["address"],
-                technician_name(o.technician),
-                when(o.reported_at), when(o.appointment_start),
-            ]  # fmt: skip
+    batch: list[WorkOrder] = []
+    for o in orders:
+        c = customer_view(user, o, export=True)
+        if not c["masked"]:
+            batch.append(o)
+            if len(batch) >= 500:
+                log_personal_views(user, batch, "export")
+                batch = []
+        yield [
+            o.number, o.get_kind_display(), o.get_status_display(), o.branch.name,
+            c["name"], c["phone"], c["address"],
+            technician_name(o.technician),
+            when(o.reported_at), when(o.appointment_start),
+        ]  # fmt: skip
+    if batch:
+        log_personal_views(user, batch, "export")
 
+
+def order_table(user: Any, query: Any) -> Table:
+    """The order list as `user` sees it with the filters in `query`, for the Excel export."""
+    filters, _ = _order_filters(query)
+    qs = _filtered_orders(user, filters)
+    shown = []
+    for name, label in FILTER_LABELS.items():
+        values = [v for v in query.getlist(name) if v]
+        if values:
+            if name == "status":
+                values = [str(dict(Status.choices).get(v, v)) for v in values]
+            elif name == "open":
+                values = ["是" if values[0].lower() in ("true", "1", "on", "yes") else "否"]
+            elif name == "kind":
+                values = [str(dict(Kind.choices).get(v, v)) for v in values]
+            shown.append((label, "、".join(values)))
+    return Table(
+        "工单列表",
+        shown,
+        ORDER_HEADER,
+        qs.count(),
+        lambda: _order_rows(user, qs.iterator(chunk_size=2000)),
+    )
+
+
+def _orders_csv(user: Any, qs: Any) -> StreamingHttpResponse:
+    """The filtered list as a CSV file. R22: customers' phone numbers and addresses are masked
+    unless the viewer's role may export them (`privacy.EXPORT_ROLES`); full rows are logged."""
+    orders = list(qs[:EXPORT_LIMIT])
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return csv_response(header, rows(), f"orders-{stamp}.csv")
+    return csv_response(ORDER_HEADER, _order_rows(user, orders), f"orders-{stamp}.csv")
 
 
 # -- order page -------------------------------------------------------------------------------

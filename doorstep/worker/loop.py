@@ -32,6 +32,7 @@ from django.db import InterfaceError, OperationalError, close_old_connections, c
 
 from doorstep.customers import retention
 from doorstep.dispatch import jobs as dispatch_jobs
+from doorstep.exports import jobs as export_jobs
 from doorstep.notifications import sender
 from doorstep.quality import jobs as quality_jobs
 from doorstep.ratings import jobs as ratings_jobs
@@ -55,6 +56,7 @@ DUTIES: tuple[Duty, ...] = (
     quality_jobs.run_due,
     retention.run_due,
     ratings_jobs.run_due,
+    export_jobs.run_due,
 )
 
 

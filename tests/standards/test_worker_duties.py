@@ -37,6 +37,7 @@ def test_a_duty_module_that_does_not_import_stops_the_worker_at_start() -> None:
 def test_the_loop_runs_every_agreed_duty() -> None:
     from doorstep.customers import retention
     from doorstep.dispatch import jobs
+    from doorstep.exports import jobs as export_jobs
     from doorstep.notifications import sender
     from doorstep.quality import jobs as quality_jobs
     from doorstep.ratings import jobs as ratings_jobs
@@ -47,6 +48,7 @@ def test_the_loop_runs_every_agreed_duty() -> None:
         quality_jobs.run_due,
         retention.run_due,
         ratings_jobs.run_due,
+        export_jobs.run_due,
     )
     assert agreed == loop.DUTIES
 

@@ -19,6 +19,8 @@ from django.views.decorators.http import require_http_methods
 
 from doorstep.core import clock as app_clock
 from doorstep.core.errors import DoorstepError, Forbidden, InvalidInput, NotFound
+from doorstep.exports.models import ExportKind
+from doorstep.exports.services import Table, export_response
 from doorstep.org.models import roles_of
 from doorstep.standards import ledger
 from doorstep.standards.choices import PenaltyStatus
@@ -42,10 +44,16 @@ from doorstep.standards.views.common import (
 
 
 def _filtered_penalties(request: HttpRequest) -> tuple[PenaltyFilterForm, QuerySet[Penalty]]:
-    branch_choices, tech_choices = scope_choices(request.user)
-    form = PenaltyFilterForm(request.GET, branches=branch_choices, technicians=tech_choices)
+    return filtered_penalties(request.user, request.GET)
+
+
+def filtered_penalties(user: Any, data: Any) -> tuple[PenaltyFilterForm, QuerySet[Penalty]]:
+    """The ledger's filter form bound to `data` (a query string) and the penalties it selects
+    among those `user` may see: the page, its CSV and its Excel export (issue 10) share it."""
+    branch_choices, tech_choices = scope_choices(user)
+    form = PenaltyFilterForm(data, branches=branch_choices, technicians=tech_choices)
     f = form.active()
-    qs = ledger.visible_penalties(request.user)
+    qs = ledger.visible_penalties(user)
     qs = ledger_filters(qs, f, "created_at")
     if f.get("status"):
         qs = ledger.in_status(qs, f["status"])
@@ -83,38 +91,61 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _penalty_csv(qs: QuerySet[Penalty]) -> StreamingHttpResponse:
-    header = [
+PENALTY_HEADER = [
         "编号", "工单号", "规则", "规则说明", "金额（元）", "装维人员工号", "装维人员",
         "账号", "分公司", "状态", "原因", "记录时间", "申诉理由", "申诉时间", "裁决人",
-        "裁决时间", "裁决说明", "计价规则（版本）",
-    ]  # fmt: skip
+    "裁决时间", "裁决说明", "计价规则（版本）",
+]  # fmt: skip
+
+
+def _penalty_rows(qs: QuerySet[Penalty]) -> Iterator[list[Any]]:
+    """One row per penalty under PENALTY_HEADER, for the CSV and the Excel export."""
 
     def when(value: datetime | None) -> str:
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
+    with timezone.override(SHANGHAI):
+        for p in (
+            qs.select_related("order", "technician__staff", "branch")
+            .prefetch_related("changes__by")
+            .iterator(chunk_size=2000)
+        ):
+            tech = p.technician
+            staff = getattr(tech, "staff", None) if tech else None
+            appeal, decision = ledger.appeal_and_decision(p)
+            yield [
+                p.pk, p.order.number, p.rule, p.get_rule_display(), f"{p.amount:.2f}",
+                staff.employee_no if staff else "", staff.name if staff else "",
+                tech.get_username() if tech else "", p.branch.name, p.get_status_display(),
+                p.reason, when(p.created_at), appeal.note if appeal else "",
+                when(appeal.at if appeal else None),
+                decision.by.get_username() if decision and decision.by else "",
+                when(decision.at if decision else None), decision.note if decision else "",
+                f"#{p.policy_id} v{p.policy_version}" if p.policy_id else "",
+            ]  # fmt: skip
+
+
+def penalty_table(user: Any, data: Any) -> Table:
+    """The ledger as `user` sees it with the filters in `data`, for the Excel export."""
+    form, qs = filtered_penalties(user, data)
+    active = form.active()
+    shown = []
+    for name, field in form.fields.items():
+        if name in active:
+            value = active[name]
+            labels = dict(getattr(field, "choices", []))
+            text = value.strftime("%Y-%m") if name == "month" else str(labels.get(value, value))
+            shown.append((str(field.label), text))
+    qs = qs.order_by("-created_at", "-id")
+    return Table("考核台账", shown, PENALTY_HEADER, qs.count(), lambda: _penalty_rows(qs))
+
+
+def _penalty_csv(qs: QuerySet[Penalty]) -> StreamingHttpResponse:
     def rows() -> Iterator[str]:
         writer = csv.writer(_Echo())
-        yield "\ufeff" + writer.writerow(header)  # BOM: Excel then reads it as UTF-8
-        with timezone.override(SHANGHAI):
-            for p in (
-                qs.select_related("order", "technician__staff", "branch")
-                .prefetch_related("changes__by")
-                .iterator(chunk_size=2000)
-            ):
-                tech = p.technician
-                staff = getattr(tech, "staff", None) if tech else None
-                appeal, decision = ledger.appeal_and_decision(p)
-                yield writer.writerow([_cell(v) for v in [
-                    p.pk, p.order.number, p.rule, p.get_rule_display(), f"{p.amount:.2f}",
-                    staff.employee_no if staff else "", staff.name if staff else "",
-                    tech.get_username() if tech else "", p.branch.name, p.get_status_display(),
-                    p.reason, when(p.created_at), appeal.note if appeal else "",
-                    when(appeal.at if appeal else None),
-                    decision.by.get_username() if decision and decision.by else "",
-                    when(decision.at if decision else None), decision.note if decision else "",
-                    f"#{p.policy_id} v{p.policy_version}" if p.policy_id else "",
-                ]])  # fmt: skip
+        yield "\ufeff" + writer.writerow(PENALTY_HEADER)  # BOM: Excel then reads it as UTF-8
+        for row in _penalty_rows(qs):
+            yield writer.writerow([_cell(v) for v in row])
 
     stamp = timezone.localtime(app_clock.now()).strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
@@ -128,6 +159,8 @@ def _penalty_page(
     form, qs = _filtered_penalties(request)
     if request.GET.get("export") == "csv":
         return _penalty_csv(qs.order_by("-created_at", "-id"))
+    if request.GET.get("export") == "xlsx":
+        return export_response(request, ExportKind.PENALTIES)
     user = request.user
     can_decide = bool(roles_of(user) & MANAGERS)
     bound = bound or {}

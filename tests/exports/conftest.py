@@ -1,0 +1,1 @@
+from tests.standards.conftest import at  # noqa: F401 - the frozen Shanghai clock fixture
