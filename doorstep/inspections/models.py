@@ -76,7 +76,7 @@ def photo_path(instance: InspectionPhoto, filename: str) -> str:
 
 
 class InspectionPhoto(models.Model):
-    """A photo: the order's attachment when the inspection is of a visit, else our own file."""
+    """A photo the inspector took (the `attachment` link is for an order's existing photo)."""
 
     inspection = models.ForeignKey(Inspection, on_delete=models.PROTECT, related_name="photos")
     attachment = models.ForeignKey(

@@ -27,7 +27,7 @@ from doorstep.inspections.models import (
     PlanEntry,
 )
 from doorstep.orders import images
-from doorstep.orders.attachments import NOT_AN_IMAGE, TOO_MANY_PIXELS, check_size, store_attachment
+from doorstep.orders.attachments import NOT_AN_IMAGE, TOO_MANY_PIXELS, check_size
 from doorstep.orders.models import WorkOrder
 from doorstep.org.choices import Role
 from doorstep.org.models import Branch, Staff, roles_of
@@ -109,8 +109,9 @@ def record(
     photos: Iterable[Photo] = (),
 ) -> Inspection:
     """Record a spot check of a visit (`order`: its technician is the one inspected) or of a
-    technician. `answers`: checklist item id → passed. Photos of a visit become the order's
-    photo attachments; of a technician, files of the inspection (checked as images alike)."""
+    technician. `answers`: checklist item id → passed. Photos are checked and redrawn by
+    doorstep.orders.images (as order photos are) and kept with the inspection: adding to the
+    order's own attachments is the order's actions' business (an inspector may not attach)."""
     if not may_inspect(inspector):
         raise Forbidden("只有质检和管理人员可以录入稽核")
     if order is not None:
@@ -136,7 +137,7 @@ def record(
     score = score_of((items[k].weight, ok) for k, ok in answers.items())
     tz = branch.timezone or "Asia/Shanghai"
     photos = list(photos)
-    done = [(p, _image(p.data, tz)) for p in photos] if order is None else []
+    done = [(p, _image(p.data, tz)) for p in photos]
     with transaction.atomic():
         inspection = Inspection.objects.create(
             branch=branch,
@@ -157,17 +158,6 @@ def record(
             )
             for k, ok in answers.items()
         )
-        for p in photos if order is not None else ():
-            att = store_attachment(
-                order.pk,
-                inspector,
-                kind="photo",
-                data=p.data,
-                filename=p.filename,  # type: ignore[union-attr]
-            )
-            InspectionPhoto.objects.create(
-                inspection=inspection, attachment=att, content_type=att.content_type
-            )
         for _, img in done:
             photo = InspectionPhoto(inspection=inspection, content_type=img.content_type)
             name = hashlib.sha256(img.data).hexdigest()[:16]

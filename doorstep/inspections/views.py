@@ -14,7 +14,7 @@ from doorstep.core import clock
 from doorstep.core.errors import Forbidden, InvalidInput
 from doorstep.inspections import services
 from doorstep.inspections.models import ChecklistItem, InspectionPhoto
-from doorstep.orders.models import WorkOrder
+from doorstep.orders.models import Attachment, WorkOrder
 from doorstep.org.models import Staff
 
 
@@ -114,10 +114,22 @@ def detail(request: HttpRequest, inspection_id: int) -> HttpResponse:
     if inspection is None:
         raise Http404
     photos = InspectionPhoto.objects.filter(inspection=inspection).select_related("attachment")
+    # A visit's own photos (the technician's, on the order) shown beside the inspector's; the
+    # order's attachment page checks who may open them.
+    order_photos = (
+        Attachment.objects.filter(order_id=inspection.order_id, kind="photo").order_by("id")
+        if inspection.order_id
+        else Attachment.objects.none()
+    )
     return render(
         request,
         "inspections/detail.html",
-        {"i": inspection, "answers": inspection.answers.all(), "photos": photos},
+        {
+            "i": inspection,
+            "answers": inspection.answers.all(),
+            "photos": photos,
+            "order_photos": order_photos,
+        },
     )
 
 
@@ -137,7 +149,7 @@ def technician(request: HttpRequest, username: str) -> HttpResponse:
 
 
 @login_required
-def photo(request: HttpRequest, photo_id: int) -> HttpResponse:
+def photo(request: HttpRequest, photo_id: int) -> FileResponse:
     """A photo of an inspection of a technician, to whoever may see the inspection."""
     found = InspectionPhoto.objects.filter(
         pk=photo_id, inspection__in=services.visible_inspections(request.user)

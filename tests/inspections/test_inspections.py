@@ -189,3 +189,25 @@ def test_the_form_records_with_a_photo_and_refuses_a_file_that_is_not_one(
     tech = Client()
     tech.force_login(org.other_tech)
     assert tech.get(f"/inspections/photos/{photo.pk}/").status_code == 404
+
+
+def test_a_visit_shows_the_inspectors_photos_beside_the_orders_own(org: Any, items: Any) -> None:
+    from doorstep.orders.attachments import store_attachment
+
+    order = visit(org, 1, datetime(2026, 12, 1, 9, 0, tzinfo=SH))
+    theirs = store_attachment(order.pk, org.tech, kind="photo", data=png(), filename="a.png")
+    quality = Client()
+    quality.force_login(org.quality)
+    answers = {f"item-{i.pk}": "pass" for i in items.values()}
+    good = io.BytesIO(png())
+    good.name = "wiring.png"
+    r = quality.post("/inspections/new/", {"order": order.number, "photos": good, **answers})
+    assert r.status_code == 302
+    done = Inspection.objects.get()
+    assert (done.order, done.technician, done.score) == (order, org.tech, Decimal("100.0"))
+    mine = InspectionPhoto.objects.get(inspection=done)
+    page = quality.get(r["Location"]).content.decode()
+    assert f"/inspections/photos/{mine.pk}/" in page
+    assert f"/orders/{order.pk}/attachments/{theirs.pk}/" in page
+    r = quality.post("/inspections/new/", {"order": "NO-SUCH", **answers})
+    assert r.status_code == 400 and "找不到该工单" in r.content.decode()
