@@ -211,3 +211,19 @@ def test_a_visit_shows_the_inspectors_photos_beside_the_orders_own(org: Any, ite
     assert f"/orders/{order.pk}/attachments/{theirs.pk}/" in page
     r = quality.post("/inspections/new/", {"order": "NO-SUCH", **answers})
     assert r.status_code == 400 and "找不到该工单" in r.content.decode()
+
+
+def test_with_a_weight_the_inspection_mean_moves_the_stars() -> None:
+    from doorstep.ratings import formula
+
+    weights = dict.fromkeys(formula.DEFAULTS["weights"], 0) | {"callback": 20, "inspection": 10}
+    params = {"weights": weights, "min_orders": 20}
+    # Callback mean 8.2 of 10: (8.2 − 1) ÷ 9 = 80.0. Alone: 80.0 → 4 stars.
+    alone = formula.rate({"orders": 20, "callback_satisfaction": 8.2}, {}, params)
+    assert (alone.score, alone.stars) == (80.0, 4)
+    # Inspections averaging 70.0 weigh 10: (20 × 80 + 10 × 70) ÷ 30 = 76.67 → 76.7 → 3 stars.
+    figures = {"orders": 20, "callback_satisfaction": 8.2, "inspection_score": 70.0}
+    both = formula.rate(figures, {"inspection_score": 2}, params)
+    assert (both.score, both.stars) == (76.7, 3)
+    part = next(c for c in both.components if c["key"] == "inspection")
+    assert part["score"] == 70.0 and part["lost"] == 10.0  # 10 × (100 − 70) ÷ 30
