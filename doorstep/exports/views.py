@@ -13,7 +13,9 @@ from doorstep.exports.services import XLSX, download_name
 
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
-    exports = list(Export.objects.filter(owner=request.user).order_by("-created_at", "-id")[:50])
+    exports = list(
+        Export.objects.filter(owner_id=request.user.pk).order_by("-created_at", "-id")[:50]
+    )
     waiting = any(e.status in (ExportStatus.QUEUED, ExportStatus.RUNNING) for e in exports)
     partial = bool(request.headers.get("HX-Request"))
     template = "exports/_rows.html" if partial else "exports/mine.html"
@@ -22,7 +24,9 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def download(request: HttpRequest, export_id: int) -> FileResponse:
-    job = Export.objects.filter(pk=export_id, owner=request.user, status=ExportStatus.DONE).first()
+    job = Export.objects.filter(
+        pk=export_id, owner_id=request.user.pk, status=ExportStatus.DONE
+    ).first()
     if job is None or not job.file or not default_storage.exists(job.file):
         raise Http404("导出文件不存在")
     return FileResponse(

@@ -71,7 +71,8 @@ def kpis(request: HttpRequest, q: Query[KpiQuery]) -> Any:
     scope = kpi_scope(request.user, q.level, q.branch)
     report = kpi_report(q.level, q.period, q.date, branches=scope.branches, keys=scope.keys)
     if q.format == "xlsx":
-        response = HttpResponse(report_xlsx(report), content_type=XLSX)
+        shown = next((b.name for b in scope.branches or () if b.code == q.branch), q.branch)
+        response = HttpResponse(report_xlsx(report, shown), content_type=XLSX)
         response["Content-Disposition"] = f'attachment; filename="{filename(report)}"'
         return response
     return {

@@ -13,7 +13,9 @@ from doorstep.kpis.compute import KpiReport
 HEADER_ROWS = 3  # title, Chinese labels, metric codes; figures start on row 4
 
 
-def report_xlsx(report: KpiReport) -> bytes:
+def report_xlsx(report: KpiReport, branch: str | None = None) -> bytes:
+    """The table; `branch` (a branch's name), when the table was filtered to one, is written
+    in the title beside the level, period and dates, so the file says what it holds."""
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -22,6 +24,7 @@ def report_xlsx(report: KpiReport) -> bytes:
         [
             f"{Level(report.level).label}{Period(report.period).label}指标 "
             f"{report.start:%Y-%m-%d} 至 {report.end:%Y-%m-%d}"
+            + (f" · 分公司 {branch}" if branch else "")
         ]
     )
     ws.append(["编号", "名称", *[str(m.label) for m in Metric]])

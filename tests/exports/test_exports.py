@@ -165,3 +165,16 @@ def test_a_job_that_cannot_be_built_is_marked_failed_and_the_worker_goes_on(org:
     assert job.status == "failed" and "nonsense" in job.error
     assert "失败" in client_for(org.manager).get("/exports/").content.decode()
     assert jobs.run_due("w1") == 0
+
+
+def test_the_kpi_excel_names_the_branch_it_was_filtered_to(org: Any) -> None:
+    from tests.conftest import bearer
+
+    url = "/api/v1/kpis?level=technician&period=month&date=2026-11-18&format=xlsx"
+    one = Client().get(url + "&branch=GS", headers=bearer("manager"))
+    assert one.status_code == 200
+    title = sheet(one.content)[0][0]
+    assert "2026-11-01 至 2026-11-30" in title
+    assert title.endswith("· 分公司 拱墅营维中心")
+    every = sheet(Client().get(url, headers=bearer("manager")).content)[0][0]
+    assert "分公司" not in every
