@@ -1,4 +1,5 @@
-"""The worker's export duty: build one queued `Export` per call.
+"""The worker's export duty: build one queued `Export` per call (or one a dead worker left
+生成中 for longer than RUNNING_LEASE).
 
 The job is claimed in a short transaction (SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL; a
 conditional UPDATE queued → running elsewhere, which only one worker wins), then the file is
@@ -9,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from doorstep.core import clock
@@ -24,8 +26,15 @@ log = logging.getLogger(__name__)
 SHANGHAI = "Asia/Shanghai"
 
 
+# A job 生成中 for longer than this was left by a worker that died: it is taken again.
+RUNNING_LEASE = timedelta(hours=1)
+
+
 def _claim(worker_name: str, moment: datetime) -> Export | None:
-    queued = Export.objects.filter(status=ExportStatus.QUEUED).order_by("created_at", "id")
+    takeable = Q(status=ExportStatus.QUEUED) | Q(
+        status=ExportStatus.RUNNING, started_at__lt=moment - RUNNING_LEASE
+    )
+    queued = Export.objects.filter(takeable).order_by("created_at", "id")
     if connection.features.has_select_for_update_skip_locked:
         with transaction.atomic():
             job = queued.select_for_update(skip_locked=True).first()
@@ -38,7 +47,7 @@ def _claim(worker_name: str, moment: datetime) -> Export | None:
         job = queued.first()
         if job is None:
             return None
-        claimed = Export.objects.filter(pk=job.pk, status=ExportStatus.QUEUED).update(
+        claimed = Export.objects.filter(takeable, pk=job.pk).update(
             status=ExportStatus.RUNNING, worker=worker_name, started_at=moment
         )
         if not claimed:

@@ -178,3 +178,18 @@ def test_the_kpi_excel_names_the_branch_it_was_filtered_to(org: Any) -> None:
     assert title.endswith("· 分公司 拱墅营维中心")
     every = sheet(Client().get(url, headers=bearer("manager")).content)[0][0]
     assert "分公司" not in every
+
+
+@override_settings(DOORSTEP_EXPORT_INLINE_ROWS=0)
+def test_a_job_left_running_by_a_dead_worker_is_taken_again_after_its_lease(org: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    create_order(org.operator, repair_data())
+    client_for(org.manager).get("/orders/", {"export": "xlsx"})
+    t0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+    Export.objects.update(status="running", worker="dead", started_at=t0)
+    assert jobs.run_due("w2", now=t0 + timedelta(minutes=30)) == 0
+    assert Export.objects.get().status == "running"
+    assert jobs.run_due("w2", now=t0 + timedelta(hours=2)) == 1
+    job = Export.objects.get()
+    assert (job.status, job.worker, job.rows) == ("done", "w2", 1)
