@@ -22,7 +22,7 @@ DEFAULTS: dict[str, Any] = {
         "first_time_fix": 20,
         "onsite": 10,
         "callback": 20,
-        "inspection": 0,  # supervision inspections: an admin gives them a weight (docs/ratings.md)
+        "inspection": 10,  # supervision inspections (doorstep.inspections; docs/ratings.md)
     },
     "complaint_points": 5,  # points off per complaint per 100 orders
     "penalty_points": 2,  # points off per yuan of penalties in force per order

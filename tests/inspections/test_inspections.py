@@ -127,20 +127,20 @@ def test_an_inspection_sets_the_technicians_rating_component(org: Any, items: An
     assert component(org.tech) == {
         "key": "inspection",
         "label": "稽核得分",
-        "weight": 0.0,  # the policy row still weighs it 0
+        "weight": 10.0,  # as shipped (migration inspections/0003)
         "score": 77.5,
     }
     row = StarRating.objects.filter(technician=org.tech).first()
     assert row is not None and row.measured["inspection_score"] == 2
     # other_tech was never inspected: the component is null and drops out.
     assert component(org.other_tech)["score"] is None
-    # The admin weighs it 10 in the ratings.stars policy: the weight is the policy's.
+    # The admin weighs it 20 in the ratings.stars policy: the weight is the policy's.
     stars = Policy.objects.get(key="ratings.stars")
-    stars.params = {**stars.params, "weights": {**stars.params["weights"], "inspection": 10}}
+    stars.params = {**stars.params, "weights": {**stars.params["weights"], "inspection": 20}}
     stars.save()
     policies.clear_cache()
     recompute_branch(org.gs, WED)
-    assert component(org.tech)["weight"] == 10.0 and component(org.tech)["score"] == 77.5
+    assert component(org.tech)["weight"] == 20.0 and component(org.tech)["score"] == 77.5
 
 
 def test_a_technician_cannot_record_and_sees_only_their_own(org: Any, items: Any) -> None:
