@@ -88,6 +88,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "evaluation.change_evaluationitem",
         "evaluation.view_evaluationitem",
         "evaluation.view_evaluation",
+        # Export jobs (who asked for what, when, how many rows): the files are their owners'.
+        "exports.view_export",
         # Star ratings are computed by the worker; read-only here.
         "ratings.view_starrating",
     ],
