@@ -23,12 +23,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/doorstep demo
 
-# Browser tests need Debian's Chromium and a CJK font; install them when missing (root only).
+# Browser tests need Debian's Chromium and a CJK font, the intake bench's test needs wrk; install them when missing (root only).
 browsers:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi wenquanyi; then \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi wenquanyi || ! command -v wrk >/dev/null; then \
 	  if [ "$$(id -u)" = "0" ]; then \
-	    (apt-get update -q && apt-get install -y -q chromium fonts-wqy-microhei) >/dev/null; \
-	  else echo "browser tests need: sudo apt-get install chromium fonts-wqy-microhei"; fi; \
+	    (apt-get update -q && apt-get install -y -q chromium fonts-wqy-microhei wrk) >/dev/null; \
+	  else echo "browser and bench tests need: sudo apt-get install chromium fonts-wqy-microhei wrk"; fi; \
 	fi
 
 test: $(STAMP) browsers
