@@ -20,26 +20,6 @@ from doorstep.orders.idempotency import IdempotencyRecord as IdempotencyRecord
 from doorstep.org.models import Branch, Customer
 
 
-class Incident(models.Model):
-    """批量障碍: many reports from one area in a short time, grouped (R14)."""
-
-    number = models.CharField(max_length=32, unique=True)
-    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="incidents")
-    area_code = models.CharField(max_length=32, db_index=True)
-    opened_at = models.DateTimeField()
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    note = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-opened_at"]
-        verbose_name = _("批量障碍")
-        verbose_name_plural = _("批量障碍")
-
-    def __str__(self) -> str:
-        return self.number
-
-
 class WorkOrder(models.Model):
     """工单. Its fields change only through doorstep.orders.actions (one place for writes)."""
 
@@ -79,9 +59,6 @@ class WorkOrder(models.Model):
     appointment_end = models.DateTimeField(_("预约结束"), null=True, blank=True)
     repeat_of = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="repeats"
-    )
-    incident = models.ForeignKey(
-        Incident, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
