@@ -8,7 +8,7 @@ from ninja import NinjaAPI, Schema
 from pydantic import Field
 
 from doorstep.api.auth import SessionOrBearer
-from doorstep.api.errors import install_error_handlers
+from doorstep.api.errors import Router, install_error_handlers
 from doorstep.api.models import ApiToken
 from doorstep.core.errors import DoorstepError
 from doorstep.customers import throttle
@@ -21,6 +21,7 @@ api = NinjaAPI(
     description="Work orders for install-and-repair field crews (SPEC §5).",
     auth=SessionOrBearer(),
     urls_namespace="api-v1",
+    default_router=Router(),
 )
 install_error_handlers(api)
 

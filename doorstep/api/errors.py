@@ -4,6 +4,10 @@ Two layers give it: the API's own exception handlers (what a view raises), and
 `JsonErrorsUnderApi`, a middleware that rewrites any other error answer under /api/ (an unknown
 path, a method the path does not take, an uncaught exception's 500) into the same shape.
 
+Every router of the API is a `Router` from here: it documents these refusals on each of its
+operations (`ERRORS`, one `ErrorOut` schema), so /api/v1/openapi.json declares what the
+handlers answer and a client (or schemathesis) can check a refusal as it checks a success.
+
 A lost or refused database connection is not a bug in the request: `database_unavailable`
 answers it with 503 and Retry-After, in the error shape under /api/ (`DatabaseUnavailable`, the
 API's handler) and with the Chinese 503 page elsewhere (`DatabaseUnavailable`, a middleware).
@@ -18,13 +22,69 @@ from typing import Any
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
+from ninja import Router as NinjaRouter
+from ninja.constants import NOT_SET
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from pydantic import Field
 
 from doorstep.core.errors import DoorstepError
 from doorstep.orders.actions.payloads import errors_from_pydantic
 
 log = logging.getLogger("doorstep.api")
+
+
+class ErrorDetail(Schema):
+    code: str = Field(description="invalid, not_found, conflict, forbidden, unauthorized …")
+    message: str
+    fields: dict[str, list[str]] | None = Field(
+        default=None, description="bad input: each field named with its messages (400/422)"
+    )
+    state: str | None = Field(default=None, description="409: the order's current status")
+    allowed_actions: list[str] | None = Field(
+        default=None, description="409: the actions the order allows now"
+    )
+    rule: str | None = Field(default=None, description="a service-standard gate's rule (R-id)")
+
+
+class ErrorOut(Schema):
+    """SPEC §5: every refusal is {"error": {"code", "message", "fields"?}}."""
+
+    error: ErrorDetail
+
+
+# The refusals any operation may answer: 400 a body that is not JSON, 401 no valid token, 403
+# and 404 the permission gate, 409 a state or version conflict, 410 a revoked link, 422 bad
+# input, 429 a rate limit, 503 the database away. The handlers below give them all one shape.
+ERRORS: dict[int, type[Schema]] = {
+    status: ErrorOut for status in (400, 401, 403, 404, 409, 410, 422, 429, 503)
+}
+
+
+def with_errors(response: Any) -> Any:
+    """An operation's declared answers with the API's refusals added (its own codes win)."""
+    if response is NOT_SET:
+        return response
+    if isinstance(response, dict):
+        return {**ERRORS, **response}
+    return {200: response, **ERRORS}
+
+
+class Router(NinjaRouter):
+    """django-ninja's router, with every operation documenting the API's refusals."""
+
+    def add_api_operation(
+        self,
+        path: str,
+        methods: list[str],
+        view_func: Callable[..., Any],
+        *,
+        response: Any = NOT_SET,
+        **options: Any,
+    ) -> None:
+        super().add_api_operation(
+            path, methods, view_func, response=with_errors(response), **options
+        )
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
 
+from doorstep.api.errors import Router
 from doorstep.care import services
 from doorstep.care.choices import AskedVia
 from doorstep.care.kit import items_for

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Schema
 
+from doorstep.api.errors import Router
 from doorstep.core.errors import InvalidInput, NotFound
 from doorstep.customers import badges
 from doorstep.customers.links import absolute, make_link, revoke_links

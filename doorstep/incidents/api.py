@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
-from ninja import Router
 
+from doorstep.api.errors import Router
 from doorstep.core.errors import InvalidInput, NotFound
 from doorstep.incidents import services
 from doorstep.incidents.choices import IncidentStatus

@@ -6,9 +6,10 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Query, Schema
 from pydantic import Field
 
+from doorstep.api.errors import Router
 from doorstep.core.errors import NotFound
 from doorstep.kpis.access import kpi_scope
 from doorstep.kpis.choices import Level, Metric, Period

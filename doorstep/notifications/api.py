@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Schema
 
+from doorstep.api.errors import Router
 from doorstep.core.errors import NotFound
 from doorstep.notifications.models import Notification, Status
 from doorstep.orders.access import visible_orders

@@ -12,10 +12,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import FileResponse, HttpRequest
 from django.utils import timezone
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Schema
 from ninja.files import UploadedFile
 from pydantic import AwareDatetime, Field
 
+from doorstep.api.errors import ERRORS, Router
 from doorstep.core.errors import InvalidInput, NotFound
 from doorstep.orders.access import visible_orders
 from doorstep.orders.actions import create_order, perform
@@ -27,7 +28,6 @@ from doorstep.orders.idempotency import IdempotencyRecord
 from doorstep.orders.models import Attachment, WorkOrder
 from doorstep.orders.privacy import log_personal_views
 from doorstep.orders.schemas import (
-    ERRORS,
     AttachmentStored,
     ClockOut,
     OrderDetail,
@@ -75,7 +75,7 @@ def _expected_version(request: HttpRequest) -> int | None:
     return int(raw)
 
 
-@router.post("/orders", response={201: OrderDetail, **ERRORS}, summary="Register an order (intake)")
+@router.post("/orders", response={201: OrderDetail}, summary="Register an order (intake)")
 def create(request: HttpRequest, payload: CreatePayload) -> tuple[int, dict[str, Any]]:
     user = request.user
 
@@ -184,9 +184,7 @@ def filter_orders(qs: Any, f: OrderFilters) -> Any:
     return qs
 
 
-@router.get(
-    "/orders", response={200: OrderPage, **ERRORS}, summary="List orders with filters, paginated"
-)
+@router.get("/orders", response={200: OrderPage}, summary="List orders with filters, paginated")
 def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str, Any]:
     qs = filter_orders(
         visible_orders(request.user).select_related("branch", "customer", "technician"), filters
@@ -205,7 +203,7 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]) -> dict[str,
 
 @router.get(
     "/orders/{order_id}",
-    response={200: OrderDetail, **ERRORS},
+    response={200: OrderDetail},
     summary="One order with clocks and history",
 )
 def get_order(request: HttpRequest, order_id: int) -> dict[str, Any]:
@@ -216,7 +214,7 @@ def get_order(request: HttpRequest, order_id: int) -> dict[str, Any]:
 
 @router.get(
     "/orders/{order_id}/clocks",
-    response={200: list[ClockOut], **ERRORS},
+    response={200: list[ClockOut]},
     summary="Clocks as of a time",
 )
 def get_clocks(
@@ -246,7 +244,7 @@ def _action_endpoint(action: str) -> None:
     }
     router.post(
         f"/orders/{{order_id}}/actions/{action}",
-        response={200: OrderDetail, **ERRORS},
+        response={200: OrderDetail},
         summary=f"Action: {action}",
         operation_id=f"order_action_{action}",
     )(endpoint)
@@ -258,7 +256,7 @@ for _action in ACTION_ENDPOINTS:
 
 @router.post(
     "/orders/{order_id}/actions/{action}",
-    response={200: OrderDetail, **ERRORS},
+    response={200: OrderDetail},
     include_in_schema=False,
 )
 def unknown_action(request: HttpRequest, order_id: int, action: str) -> dict[str, Any]:
@@ -278,7 +276,7 @@ def unknown_action(request: HttpRequest, order_id: int, action: str) -> dict[str
 
 @router.post(
     "/orders/{order_id}/attachments",
-    response={201: AttachmentStored, **ERRORS},
+    response={201: AttachmentStored},
     summary="Upload evidence",
 )
 def upload_attachment(

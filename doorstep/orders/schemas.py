@@ -24,38 +24,6 @@ from doorstep.standards.choices import ClockName
 IsoTime = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
 
 
-class ErrorDetail(Schema):
-    code: str = Field(description="invalid, not_found, conflict, forbidden, unauthorized …")
-    message: str
-    fields: dict[str, list[str]] | None = Field(
-        default=None, description="bad input: each field named with its messages (400/422)"
-    )
-    state: str | None = Field(default=None, description="409: the order's current status")
-    allowed_actions: list[str] | None = Field(
-        default=None, description="409: the actions the order allows now"
-    )
-    rule: str | None = Field(default=None, description="a service-standard gate's rule (R-id)")
-
-
-class ErrorOut(Schema):
-    """SPEC §5: every refusal is {"error": {"code", "message", "fields"?}}."""
-
-    error: ErrorDetail
-
-
-# The refusals every order endpoint may answer (the handlers in doorstep.api.errors give them;
-# 400 is a body that is not JSON at all).
-ERRORS: dict[int, type[Schema]] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-    429: ErrorOut,
-}
-
-
 class OrderCustomerOut(Schema):
     id: int
     name: str

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Schema
 
+from doorstep.api.errors import Router
 from doorstep.core.errors import InvalidInput, NotFound
 from doorstep.orders.privacy import customer_view, log_personal_views
 from doorstep.quality import services
@@ -104,7 +105,7 @@ def callback_queue(request: HttpRequest) -> dict[str, Any]:
 
 @router.post(
     "/callbacks/next",
-    response={200: CallbackOut, 404: dict},
+    response=CallbackOut,
     summary="Claim the next call",
 )
 def callback_next(request: HttpRequest) -> Any:

@@ -6,9 +6,10 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Schema
 from pydantic import Field, PlainSerializer, WithJsonSchema
 
+from doorstep.api.errors import Router
 from doorstep.core.errors import Forbidden, NotFound
 from doorstep.org.choices import Role
 from doorstep.org.models import roles_of

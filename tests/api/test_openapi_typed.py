@@ -90,3 +90,19 @@ def test_no_two_answer_schemas_share_a_name(db: Any) -> None:
             classes.setdefault(cls.__name__, set()).add(f"{cls.__module__}.{cls.__qualname__}")
     clashes = {name: where for name, where in classes.items() if len(where) > 1 and name in named}
     assert not clashes
+
+
+def test_every_operation_documents_its_refusals_in_the_error_shape(db: Any) -> None:
+    """Every router declares the handlers' refusals from the one shared definition, so a client
+    reading the document for any endpoint (not only the orders') knows a 404 or a 422 is
+    {"error": {"code", "message", "fields"?}}."""
+    doc = Client().get("/api/v1/openapi.json").json()
+    error = {"$ref": "#/components/schemas/ErrorOut"}
+    missing = []
+    for path, methods in doc["paths"].items():
+        for method, op in methods.items():
+            for status in ("400", "401", "403", "404", "409", "422", "429", "503"):
+                content = op["responses"].get(status, {}).get("content", {})
+                if content.get("application/json", {}).get("schema") != error:
+                    missing.append(f"{method.upper()} {path} {status}")
+    assert not missing, "\n".join(missing)
