@@ -235,11 +235,15 @@ def cmd_bench(ns: argparse.Namespace, rest: list[str]) -> int:
         from doorstep.bench.intake import main as intake_main
 
         return intake_main(rest[1:])
+    if rest and rest[0] == "load":
+        from doorstep.bench.load import main as load_main
+
+        return load_main(rest[1:])
     if rest and rest[0] == "kpi":
         from doorstep.bench.kpi import main as kpi_main
 
         return kpi_main(rest[1:])
-    print("usage: doorstep bench {intake,clocks,kpi,plan} …", file=sys.stderr)
+    print("usage: doorstep bench {intake,clocks,kpi,load,plan} …", file=sys.stderr)
     return 2
 
 
@@ -297,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_restore)
 
     for name, fn, help_text in (
-        ("bench", cmd_bench, "benchmarks: intake, plan solomon, plan field"),
+        ("bench", cmd_bench, "benchmarks: intake, clocks, kpi, load [--crash], plan"),
         ("manage", cmd_manage, "Django management commands"),
     ):
         p = sub.add_parser(name, help=help_text, add_help=False)
