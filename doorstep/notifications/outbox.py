@@ -32,8 +32,7 @@ def queue(
                 kind=kind,
                 channel=channel,
                 recipient=recipient,
-                to_phone=to_phone
-                or (getattr(getattr(recipient, "staff", None), "phone", "") or ""),
+                to_phone=to_phone,
                 subject=subject,
                 body=body,
                 order=order,
@@ -49,10 +48,24 @@ def queue(
 
 def queue_many(notes: list[Notification]) -> None:
     """Add notices in one INSERT; rows whose dedupe key is already queued are skipped (ON
-    CONFLICT DO NOTHING, so the caller's transaction is never broken by a repeat)."""
+    CONFLICT DO NOTHING, so the caller's transaction is never broken by a repeat).
+
+    A notice to a member of staff with no number of its own goes to their phone on the staff
+    roster, looked up here for the whole batch: the worker's warnings and escalations name
+    only the recipient, and an SMS gateway refuses a notice without a number."""
+    from doorstep.org.models import Staff
+
     now = app_clock.now()
+    unaddressed = {n.recipient_id for n in notes if n.recipient_id and not n.to_phone}
+    phones = dict(
+        Staff.objects.filter(user_id__in=unaddressed).values_list("user_id", "phone")
+        if unaddressed
+        else []
+    )
     for note in notes:
         note.available_at = note.available_at or now
+        if note.recipient_id and not note.to_phone:
+            note.to_phone = phones.get(note.recipient_id) or ""
     Notification.objects.bulk_create(notes, ignore_conflicts=True)
 
 

@@ -25,6 +25,7 @@ from django.db.models import F
 
 from doorstep.core import clock as app_clock
 from doorstep.notifications.models import Notification
+from doorstep.notifications.outbox import queue_many
 from doorstep.org.choices import Role
 from doorstep.org.models import Staff
 from doorstep.standards import policies
@@ -199,7 +200,7 @@ def _warn(clocks: list[Clock], now: datetime) -> None:
                 )
             )
     # Queued in the outbox only; the sender (doorstep.notifications.sender) sends after commit.
-    Notification.objects.bulk_create(notes, ignore_conflicts=True)
+    queue_many(notes)
     Clock.objects.filter(pk__in=[c.pk for c in clocks]).update(
         warned_at=now, next_check_at=F("deadline")
     )
@@ -242,5 +243,5 @@ def _escalate(clocks: list[Clock], now: datetime) -> None:
                     available_at=now,
                 )
             )
-    Notification.objects.bulk_create(notes, ignore_conflicts=True)
+    queue_many(notes)
     Clock.objects.filter(pk__in=[c.pk for c in clocks]).update(escalated_at=now, next_check_at=None)

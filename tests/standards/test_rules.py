@@ -86,6 +86,27 @@ def test_after_a_breach_the_manager_is_told_once(org: Any, at: Any) -> None:
     assert clock(order.pk, "contact").escalated_at is not None
 
 
+def test_the_workers_warnings_and_escalations_go_to_the_phones_on_the_staff_roster(
+    org: Any, at: Any
+) -> None:
+    """With an SMS gateway, a notice without a number is refused ("没有收信号码"): the worker's
+    warning and escalation must carry the recipient's roster phone (found by `bench load`)."""
+    org.tech.staff.phone = "13911112222"
+    org.tech.staff.save()
+    org.manager.staff.phone = "13933334444"
+    org.manager.staff.save()
+    order = assigned(org, at)
+    with at(f"{D} 09:29"):
+        Worker().tick()
+    with at(f"{D} 09:36"):
+        Worker().tick()
+    with at(f"{D} 09:37"):
+        Worker().tick()
+    warning = Notification.objects.get(kind="warning", order=order, recipient=org.tech)
+    escalation = Notification.objects.get(kind="escalation", order=order)
+    assert (warning.to_phone, escalation.to_phone) == ("13911112222", "13933334444")
+
+
 def test_a_call_made_offline_before_the_deadline_voids_the_breach_the_worker_marked(
     org: Any, at: Any
 ) -> None:
