@@ -230,7 +230,14 @@ def _wrk_ceiling(base: str, seconds: float) -> float | None:
     if shutil.which("wrk") is None:
         return None
     out = subprocess.run(
-        ["wrk", "-t2", "-c32", f"-d{max(1, round(seconds))}s", "--latency", f"{base}/api/v1/health"],
+        [
+            "wrk",
+            "-t2",
+            "-c32",
+            f"-d{max(1, round(seconds))}s",
+            "--latency",
+            f"{base}/api/v1/health",
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -285,9 +292,7 @@ def bench(ns: argparse.Namespace) -> dict[str, Any]:
         procs.start("server")
         procs.start("worker-1")
         procs.start("worker-2")
-        ceiling = _generator(
-            {"mode": "ceiling", "base": procs.base, "seconds": 5}, home, "ceiling"
-        )
+        ceiling = _generator({"mode": "ceiling", "base": procs.base, "seconds": 5}, home, "ceiling")
         wrk_rps = _wrk_ceiling(procs.base, 5)
         config = {
             "base": procs.base,
@@ -318,7 +323,14 @@ def bench(ns: argparse.Namespace) -> dict[str, Any]:
         acks_path = home / "acks.json"
         acks_path.write_text(json.dumps({"acks": load.pop("acks"), "since": since}))
         checked = subprocess.run(
-            [sys.executable, "-m", "doorstep.bench.load_setup", "check", str(acks_path), str(sink_path)],
+            [
+                sys.executable,
+                "-m",
+                "doorstep.bench.load_setup",
+                "check",
+                str(acks_path),
+                str(sink_path),
+            ],
             env=env,
             check=True,
             capture_output=True,
@@ -364,7 +376,10 @@ def bench(ns: argparse.Namespace) -> dict[str, Any]:
                 },
             },
             "checks": checks,
-            "verify_history": {"exit": verify.returncode, "said": (verify.stdout + verify.stderr).strip()[-400:]},
+            "verify_history": {
+                "exit": verify.returncode,
+                "said": (verify.stdout + verify.stderr).strip()[-400:],
+            },
             "tracebacks_in_logs": tracebacks,
             "logs": str(home),
         }
@@ -397,14 +412,18 @@ def report(r: dict[str, Any]) -> str:
     g = r["database_growth"]
     lines.append(
         f"database: {g['bytes_before'] / 1e6:.1f} MB → {g['bytes_after'] / 1e6:.1f} MB; rows "
-        + ", ".join(f"{k.split('_', 1)[1]} +{v['after'] - v['before']}" for k, v in g["rows"].items())
+        + ", ".join(
+            f"{k.split('_', 1)[1]} +{v['after'] - v['before']}" for k, v in g["rows"].items()
+        )
     )
     if r["kills"]:
         lines.append(f"kills: {len(r['kills'])} " + str(Counter(k["what"] for k in r["kills"])))
     lines.append(f"checks: {r['checks']['counts']}")
     problems = r["checks"]["problems"]
     lines.append("problems: " + (json.dumps(problems, ensure_ascii=False) if problems else "none"))
-    lines.append(f"verify-history: exit {r['verify_history']['exit']}: {r['verify_history']['said']}")
+    lines.append(
+        f"verify-history: exit {r['verify_history']['exit']}: {r['verify_history']['said']}"
+    )
     lines.append(f"tracebacks in the server and worker logs: {r['tracebacks_in_logs']}")
     return "\n".join(lines)
 
@@ -424,5 +443,7 @@ def main(argv: list[str]) -> int:
     ns = parser.parse_args(argv)
     result = bench(ns)
     print(json.dumps(result, ensure_ascii=False) if ns.json else report(result))
-    bad = result["checks"]["problems"] or result["verify_history"]["exit"] or result["double_actions"]
+    bad = (
+        result["checks"]["problems"] or result["verify_history"]["exit"] or result["double_actions"]
+    )
     return 1 if bad else 0

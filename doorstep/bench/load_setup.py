@@ -178,9 +178,9 @@ def check(acks_path: Path, sink_path: Path) -> dict[str, Any]:
     from django.db.models import Count, Q
     from django.utils import timezone
 
-    from doorstep.orders.idempotency import IdempotencyRecord
     from doorstep.notifications.models import DeliveryAttempt, Notification, Status
     from doorstep.orders.history import verify_history
+    from doorstep.orders.idempotency import IdempotencyRecord
     from doorstep.orders.models import OrderEvent, WorkOrder
     from doorstep.standards.integrity import verify_ledger, verify_policy_history
     from doorstep.standards.models import Breach, Clock, Penalty
@@ -209,9 +209,11 @@ def check(acks_path: Path, sink_path: Path) -> dict[str, Any]:
     for row in twice:
         problem("intake made twice", f"phone {row['customer__phone']}: {row['n']} orders")
     actions = [a for a in acks if a["what"] == "action"]
-    have = set(OrderEvent.objects.filter(order_id__in={a["order"] for a in actions}).values_list(
-        "order_id", "seq", "action"
-    ))
+    have = set(
+        OrderEvent.objects.filter(order_id__in={a["order"] for a in actions}).values_list(
+            "order_id", "seq", "action"
+        )
+    )
     for a in actions:
         if (a["order"], a["seq"], a["action"]) not in have:
             problem("acknowledged action missing", f"order {a['order']} #{a['seq']} {a['action']}")
@@ -224,10 +226,10 @@ def check(acks_path: Path, sink_path: Path) -> dict[str, Any]:
     for a in keyed:
         if a["key"] not in known:
             problem("idempotency record missing", a["key"])
-    for p in verify_history():
-        problem("history", str(p))
-    for p in (*verify_ledger(), *verify_policy_history()):
-        problem("ledger", str(p))
+    for altered in verify_history():
+        problem("history", str(altered))
+    for found_ in (*verify_ledger(), *verify_policy_history()):
+        problem("ledger", str(found_))
     # No clock marked twice: one live breach per clock, one ledger entry per breach, and a
     # breached clock has its breach.
     for row in (
@@ -237,7 +239,9 @@ def check(acks_path: Path, sink_path: Path) -> dict[str, Any]:
         .filter(n__gt=1)
     ):
         problem("clock marked twice", f"clock {row['clock']}: {row['n']} live breaches")
-    for row in Penalty.raw.values("breach").annotate(n=Count("id")).filter(n__gt=1, breach__isnull=False):
+    for row in (
+        Penalty.raw.values("breach").annotate(n=Count("id")).filter(n__gt=1, breach__isnull=False)
+    ):
         problem("breach charged twice", f"breach {row['breach']}: {row['n']} entries")
     unmarked = Clock.objects.filter(status="breached", stopped_at__isnull=True).exclude(
         breaches__void=False
@@ -250,7 +254,10 @@ def check(acks_path: Path, sink_path: Path) -> dict[str, Any]:
     due = Q(status__in=[Status.QUEUED, Status.SENDING], available_at__lte=timezone.now())
     for n in Notification.objects.filter(due | Q(status=Status.FAILED)).select_related("recipient"):
         who = n.recipient.username if n.recipient else n.masked_to
-        problem("message not sent", f"notification {n.pk} ({n.kind} to {who}): {n.status} {n.error[:80]}")
+        problem(
+            "message not sent",
+            f"notification {n.pk} ({n.kind} to {who}): {n.status} {n.error[:80]}",
+        )
     sent = set(
         Notification.objects.filter(channel="sms", status=Status.SENT).values_list("pk", flat=True)
     )
