@@ -179,12 +179,16 @@ def _children(pid: int) -> list[int]:
 def _chaos(procs: Processes, seconds: float, every: float, rng: random.Random) -> None:
     """Kill something at random moments (exponential gaps, mean `every` s) until `seconds`."""
     ends = time.monotonic() + seconds
+    targets: list[str] = []
     while True:
         gap = rng.expovariate(1 / every)
         if time.monotonic() + gap >= ends - 2:
             return
         time.sleep(gap)
-        procs.kill(rng.choice(["server", "server", "worker-1", "worker-2"]), rng)
+        if not targets:  # each round of four kills takes every process at least once
+            targets = ["server", "server", "worker-1", "worker-2"]
+            rng.shuffle(targets)
+        procs.kill(targets.pop(), rng)
 
 
 def _sql(database_url: str, query: str) -> list[tuple[Any, ...]]:
@@ -282,6 +286,7 @@ def bench(ns: argparse.Namespace) -> dict[str, Any]:
                 str(ns.backlog),
                 str(ns.seconds),
                 str(ns.seed),
+                str(ns.demo_scale),
             ],
             env=env,
             check=True,
@@ -428,11 +433,12 @@ def report(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str]) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="doorstep bench load")
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--technicians", type=int, default=60)
     parser.add_argument("--backlog", type=int, default=1200, help="open orders before the run")
+    parser.add_argument("--demo-scale", type=float, default=1.0, help="the history's volume")
     parser.add_argument("--server-workers", type=int, default=3)
     parser.add_argument("--crash", action="store_true", help="SIGKILL the server and workers")
     parser.add_argument("--kill-every", type=float, default=10.0, help="mean seconds between kills")
@@ -440,10 +446,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--keep", action="store_true", help="keep the logs folder")
     parser.add_argument("--json", action="store_true")
-    ns = parser.parse_args(argv)
-    result = bench(ns)
-    print(json.dumps(result, ensure_ascii=False) if ns.json else report(result))
-    bad = (
+    return parser
+
+
+def failed(result: dict[str, Any]) -> bool:
+    """A problem in the checks, an altered history, or a replayed action done twice."""
+    return bool(
         result["checks"]["problems"] or result["verify_history"]["exit"] or result["double_actions"]
     )
-    return 1 if bad else 0
+
+
+def main(argv: list[str]) -> int:
+    ns = parser().parse_args(argv)
+    result = bench(ns)
+    print(json.dumps(result, ensure_ascii=False) if ns.json else report(result))
+    return 1 if failed(result) else 0
