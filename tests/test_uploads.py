@@ -200,3 +200,22 @@ def test_a_refused_attach_action_leaves_no_file_behind(org: Any, media: Path) ->
     resp = _send(op, oid, "photo", _png(), "x.png")
     assert resp.status_code in (403, 409), resp.content
     assert _stored(media) == [] and Attachment.objects.count() == 0
+
+
+def test_a_download_answers_a_content_type_the_openapi_document_declares(
+    site: Any, media: Path
+) -> None:
+    """The document said every download was application/octet-stream; a PDF is served as
+    application/pdf and a photo as image/jpeg, so a client checking the type refused them."""
+    oid, tech = site
+    declared = tech.client.get("/api/v1/openapi.json").json()["paths"][
+        "/api/v1/orders/{order_id}/attachments/{attachment_id}"
+    ]["get"]["responses"]["200"]["content"]
+    for kind, data, name in [("document", _pdf(), "receipt.pdf"), ("photo", _jpeg(), "a.jpg")]:
+        stored = _send(tech, oid, kind, data, name).json()
+        served = tech.client.get(
+            f"/api/v1/orders/{oid}/attachments/{stored['id']}", headers=tech.headers
+        )
+        assert served.status_code == 200
+        assert served["Content-Type"] == stored["content_type"]
+        assert served["Content-Type"] in declared

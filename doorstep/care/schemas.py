@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
+from doorstep.core.bounds import RowId
+
 
 class ClaimOut(Schema):
     id: int
@@ -32,8 +34,8 @@ class ClaimListOut(Schema):
 class QuestionIn(Schema):
     question: str = Field(min_length=1, max_length=2000)
     asked_via: str = Field(description="phone, on_site, counter, app, sms, other")
-    order: int | None = None
-    customer: int | None = None
+    order: RowId | None = None
+    customer: RowId | None = None
     asked_at: datetime | None = None
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import AwareDatetime, ConfigDict, Field, ValidationError
 
+from doorstep.core.bounds import RowId
 from doorstep.core.errors import InvalidInput
 from doorstep.orders.actions.payloads import OptText, errors_from_pydantic
 
@@ -21,20 +22,20 @@ class ConfirmOutageIn(ActionIn):
 
 
 class MemberIn(ActionIn):
-    order: int = Field(gt=0, description="工单 id")
+    order: RowId = Field(description="工单 id")
 
 
 class CloseIn(ActionIn):
     note: OptText = None
     # The members the repair fixed (order ids); omitted: all of a confirmed outage's members,
     # none of a suspected incident's (never confirmed: a false alarm). [] : none.
-    fixed: list[int] | None = None
+    fixed: list[RowId] | None = None
 
 
 class OpenIn(ActionIn):
     branch: str = Field(min_length=1, max_length=16, description="分公司编码")
     area: str = Field(min_length=1, max_length=32, description="区域编码")
-    orders: list[int] = Field(min_length=1, description="工单 id")
+    orders: list[RowId] = Field(min_length=1, description="工单 id")
     note: OptText = None
 
 

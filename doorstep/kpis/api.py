@@ -67,6 +67,10 @@ class KpiQuery(Schema):
     "/kpis",
     response=KpiTableOut,
     summary="KPIs per technician, team or branch for a day, week or month",
+    # format=xlsx answers the same table as an Excel workbook.
+    openapi_extra={
+        "responses": {200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}}
+    },
 )
 def kpis(request: HttpRequest, q: Query[KpiQuery]) -> Any:
     scope = kpi_scope(request.user, q.level, q.branch)

@@ -17,11 +17,12 @@ from ninja.files import UploadedFile
 from pydantic import AwareDatetime, Field
 
 from doorstep.api.errors import ERRORS, Router
+from doorstep.core.bounds import PageNumber
 from doorstep.core.errors import InvalidInput, NotFound
 from doorstep.orders.access import visible_orders
 from doorstep.orders.actions import create_order, perform
 from doorstep.orders.actions.payloads import PAYLOADS, CreatePayload, validate_payload
-from doorstep.orders.attachments import read_upload, store_attachment
+from doorstep.orders.attachments import STORED_TYPES, read_upload, store_attachment
 from doorstep.orders.choices import Kind, Status
 from doorstep.orders.hooks import clocks_of
 from doorstep.orders.idempotency import IdempotencyRecord
@@ -142,8 +143,7 @@ class OrderFilters(Schema):
     reported_to: date | AwareDatetime | None = None
     q: str | None = Field(default=None, max_length=64, description="number, name, phone, address")
     open: bool | None = None
-    # Bounded so the offset stays a number the database takes (a huge page was a 500).
-    page: int = Field(default=1, ge=1, le=1_000_000)
+    page: PageNumber = 1
     page_size: int = Field(default=50, ge=1, le=200)
 
 
@@ -318,13 +318,14 @@ def upload_attachment(
     "/orders/{order_id}/attachments/{attachment_id}",
     response=ERRORS,
     summary="Download evidence",
-    # The file itself, with the content type it was stored with (a photo: image/jpeg).
+    # The file itself, with the content type it was stored as (a photo: image/jpeg).
     openapi_extra={
         "responses": {
             200: {
                 "description": "the file",
                 "content": {
-                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                    media: {"schema": {"type": "string", "format": "binary"}}
+                    for media in STORED_TYPES
                 },
             }
         }

@@ -25,6 +25,8 @@ from doorstep.orders.models import Attachment
 
 IMAGE_KINDS = {AttachmentKind.PHOTO, AttachmentKind.SPEED_TEST, AttachmentKind.SIGNATURE}
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
+# What an attachment is stored as (a WEBP photo is re-encoded as JPEG), so what it is served as.
+STORED_TYPES = tuple(EXTENSIONS)
 NOT_AN_IMAGE = "不是有效的图片：只接受完整的 JPEG / PNG / WEBP 照片"
 TOO_MANY_PIXELS = f"图片尺寸过大（超过 {images.MAX_PIXELS // 1_000_000} 百万像素）"
 NOT_A_DOCUMENT = "文档只接受 PDF 或图片 (JPEG / PNG / WEBP)"

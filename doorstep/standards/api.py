@@ -10,6 +10,7 @@ from ninja import Query, Schema
 from pydantic import Field, PlainSerializer, WithJsonSchema
 
 from doorstep.api.errors import Router
+from doorstep.core.bounds import PageNumber, RowId
 from doorstep.core.errors import Forbidden, NotFound
 from doorstep.org.choices import Role
 from doorstep.org.models import roles_of
@@ -151,13 +152,13 @@ def _one(pk: int) -> Penalty:
 
 class PenaltyFilters(Schema):
     technician: str | None = None
-    order: int | None = None
+    order: RowId | None = None
     status: PenaltyStatus | None = None
     rule: Rule | None = None
     branch: str | None = None
     date_from: date | None = None
     date_to: date | None = None
-    page: int = Field(default=1, ge=1)
+    page: PageNumber = 1
     page_size: int = Field(default=100, ge=1, le=500)
 
 
@@ -240,7 +241,7 @@ def breach_dict(b: Breach) -> dict[str, Any]:
 def list_breaches(
     request: HttpRequest,
     rule: Rule | None = None,
-    order: int | None = None,
+    order: RowId | None = None,
     technician: str | None = None,
 ) -> dict[str, Any]:
     qs = ledger.visible_breaches(request.user).select_related("order", "technician", "branch")

@@ -178,3 +178,15 @@ def test_closing_a_suspected_incident_is_a_false_alarm_and_sends_members_back_to
         order = WorkOrder.objects.get(pk=o.pk)
         assert order.status == "received" and order.event_count == 1  # untouched
     perform(a.pk, "assign", org.dispatcher, {"technician": "tech"})
+
+
+def test_an_order_id_past_what_the_database_holds_is_a_422_not_a_crash(org: Any) -> None:
+    """A 28-digit id among the orders of a new incident reached the database and crashed."""
+    a = report(org, 1)
+    resp = api("dispatcher").post(
+        "/api/v1/incidents",
+        {"branch": "GS", "area": "GS-DG-01", "orders": [a.pk, 1719176348522185951989989376]},
+    )
+    assert resp.status_code == 422, resp.content
+    assert list(resp.json()["error"]["fields"]) == ["orders.1"]
+    assert not Incident.objects.exists()

@@ -113,3 +113,12 @@ def test_the_openapi_document_types_every_metric(org: Any) -> None:
     assert {"/api/v1/kpis", "/api/v1/kpis/orders"} <= set(doc["paths"])
     metrics = doc["components"]["schemas"]["Metrics"]
     assert len(metrics["properties"]) == 15 and len(metrics["required"]) == 15
+
+
+def test_the_openapi_document_declares_the_excel_answer_of_format_xlsx(org: Any) -> None:
+    """format=xlsx answers a workbook; the document declared only JSON for the 200."""
+    resp = get("manager", URL.format(level="branch") + "&format=xlsx")
+    assert resp.status_code == 200
+    doc = Client().get("/api/v1/openapi.json").json()
+    declared = doc["paths"]["/api/v1/kpis"]["get"]["responses"]["200"]["content"]
+    assert resp["Content-Type"] in declared and "application/json" in declared

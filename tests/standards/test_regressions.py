@@ -171,3 +171,18 @@ def test_the_intake_desk_is_for_those_who_may_register_orders(org: Any) -> None:
     assert c.get("/intake/").status_code == 403
     c.login(username="township_tech", password="pw-township_tech")
     assert c.get("/intake/").status_code == 200
+
+
+def test_an_id_or_a_page_past_what_the_database_holds_is_a_422_not_a_crash(org: Any) -> None:
+    """The ledger's filters passed a 30-digit order id or page straight to the database: SQLite
+    overflowed and PostgreSQL refused the number, a 500 either way."""
+    headers = bearer("manager")
+    for url, field in [
+        ("/api/v1/penalties?order=27101580338226257920", "query.order"),
+        ("/api/v1/penalties?page=4995713893824871926857728", "query.page"),
+        ("/api/v1/breaches?order=27101580338226257920", "query.order"),
+    ]:
+        resp = Client().get(url, headers=headers)
+        assert resp.status_code == 422, (url, resp.content)
+        assert field in resp.json()["error"]["fields"], url
+    assert Client().get("/api/v1/penalties?page=1000000", headers=headers).json()["results"] == []

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from doorstep.core.bounds import RowId
 from doorstep.core.errors import InvalidInput
 from doorstep.orders.actions.context import ActionContext, Outcome
 from doorstep.orders.actions.handlers import handles, offered_when
@@ -48,13 +49,13 @@ EngineeringKind = Literal["cutover", "cable"]
 class ClaimDamagePayload(Payload):
     what: ShortText = Field(description="What was damaged (e.g. 木地板、墙面、机顶盒)")
     customer_words: LongText = Field(description="The customer's own words")
-    photos: list[int] = Field(default_factory=list, max_length=20, description="attachment ids")
+    photos: list[RowId] = Field(default_factory=list, max_length=20, description="attachment ids")
     apologized: bool = Field(description="Whether the crew has apologised to the customer")
     note: OptText = None
 
 
 class SettleDamagePayload(Payload):
-    claim: int = Field(description="The damage claim's id")
+    claim: RowId = Field(description="The damage claim's id")
     amount: Decimal = Field(ge=0, max_digits=10, decimal_places=2, description="yuan paid")
     paid_via: PaidVia
     apologized: bool = Field(description="The apology was made (required by now)")

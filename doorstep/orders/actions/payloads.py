@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from doorstep.core.bounds import RowId
 from doorstep.core.phones import normalise_phone
 from doorstep.orders.choices import (
     Channel,
@@ -186,13 +187,13 @@ class ConsentPayload(Payload):
 
 
 class AttachPayload(Payload):
-    attachment: int
+    attachment: RowId
     kind: str
 
 
 class CompletePayload(Payload):
     resolution: LongText
-    signature: int | None = Field(default=None, description="Attachment id of the signature")
+    signature: RowId | None = Field(default=None, description="Attachment id of the signature")
     no_signature_reason: OptText = None
     rating: int = Field(ge=1, le=5)
     rating_comment: OptText = None
@@ -263,7 +264,7 @@ class ClosePayload(Payload):
 class VerifyComplaintPayload(Payload):
     """The finding on a complaint case (SPEC §5: complaints are cases)."""
 
-    complaint: int = Field(description="The complaint case's id (the order JSON's complaints)")
+    complaint: RowId = Field(description="The complaint case's id (the order JSON's complaints)")
     finding: Literal["upheld", "rejected"]
     note: Text
 
