@@ -43,7 +43,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
 
 def cmd_serve(ns: argparse.Namespace) -> int:
     _django()
-    return _serve(ns.port, ns.workers, bind=ns.bind)
+    return _serve(ns.port, ns.workers, bind=ns.bind, threads=ns.threads)
 
 
 def _start_worker() -> Any:
@@ -77,6 +77,7 @@ def _serve(
     banner: bool = False,
     bind: str = "127.0.0.1",
     with_worker: bool = False,
+    threads: int = 1,
 ) -> int:
     from django.conf import settings
     from django.core.management import call_command
@@ -88,7 +89,7 @@ def _serve(
     try:
         if banner:
             _banner(url, child)
-        _run_gunicorn(settings, bind, port, workers)
+        _run_gunicorn(settings, bind, port, workers, threads)
     finally:
         if child is not None:
             _stop_worker(child, owner)
@@ -107,13 +108,16 @@ def _banner(url: str, child: Any) -> None:
     print("Press Ctrl+C to stop.\n", flush=True)
 
 
-def _run_gunicorn(settings: Any, bind: str, port: int, workers: int) -> None:
+def _run_gunicorn(settings: Any, bind: str, port: int, workers: int, threads: int = 1) -> None:
     from gunicorn.app.base import BaseApplication
 
     class App(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{bind}:{port}")
             self.cfg.set("workers", workers)
+            # More than one thread: gunicorn's gthread workers, which overlap one request's
+            # database waits with another's work.
+            self.cfg.set("threads", threads)
             self.cfg.set("accesslog", os.environ.get("DOORSTEP_ACCESS_LOG", None))
             self.cfg.set("timeout", 60)
             self.cfg.set("graceful_timeout", 10)
@@ -278,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--bind", default=os.environ.get("DOORSTEP_BIND", "127.0.0.1"))
+    p.add_argument("--threads", type=int, default=int(os.environ.get("DOORSTEP_THREADS", "1")))
     p.set_defaults(fn=cmd_serve)
 
     p = sub.add_parser("worker", help="clocks, warnings, escalations and notifications")

@@ -96,8 +96,11 @@ class Processes:
     """The server and the workers, each in its own process group, so a kill takes all of a
     server's processes at once, as a crash of the machine's service would."""
 
-    def __init__(self, env: dict[str, str], home: Path, port: int, server_workers: int) -> None:
+    def __init__(
+        self, env: dict[str, str], home: Path, port: int, server_workers: int, threads: int
+    ) -> None:
         self.env = env
+        self.threads = threads
         self.home = home
         self.port = port
         self.server_workers = server_workers
@@ -112,6 +115,7 @@ class Processes:
         py = [sys.executable, "-m", "doorstep.cli"]
         if name == "server":
             args = [*py, "serve", "--port", str(self.port), "--workers", str(self.server_workers)]
+            args += ["--threads", str(self.threads)]
         else:
             args = [*py, "worker", "--interval", "1"]
         log = self._log(name)
@@ -271,7 +275,7 @@ def bench(ns: argparse.Namespace) -> dict[str, Any]:
         DOORSTEP_OUTBOX_LEASE_SECONDS=str(ns.lease),
         DOORSTEP_OUTBOX_BACKOFF_SECONDS="2",
     )
-    procs = Processes(env, home, _free_port(), ns.server_workers)
+    procs = Processes(env, home, _free_port(), ns.server_workers, ns.server_threads)
     try:
         t0 = time.monotonic()
         people = home / "people.json"
@@ -359,6 +363,7 @@ def bench(ns: argparse.Namespace) -> dict[str, Any]:
             "seconds": load["seconds"],
             "users": load["users"],
             "server_workers": ns.server_workers,
+            "server_threads": ns.server_threads,
             "workers": 2,
             "prepared_s": prepared_s,
             "backlog_orders": setup["backlog"],
@@ -399,7 +404,8 @@ def bench(ns: argparse.Namespace) -> dict[str, Any]:
 def report(r: dict[str, Any]) -> str:
     lines = [
         f"bench load ({r['mode']}): {r['seconds']} s on PostgreSQL, {sum(r['users'].values())} "
-        f"people {r['users']}, {r['server_workers']} server processes, {r['workers']} workers",
+        f"people {r['users']}, {r['server_workers']} server processes × {r['server_threads']} threads, "
+        f"{r['workers']} workers",
         f"generator ceiling on {r['generator_ceiling']['endpoint']}: locust "
         f"{r['generator_ceiling']['locust_rps']} req/s, wrk {r['generator_ceiling']['wrk_rps']} req/s",
         f"{'class':<26}{'req':>7}{'req/s':>8}{'p50':>7}{'p95':>7}{'p99':>7}{'err':>5}{'retry':>6}  4xx",
@@ -440,6 +446,7 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--backlog", type=int, default=1200, help="open orders before the run")
     parser.add_argument("--demo-scale", type=float, default=1.0, help="the history's volume")
     parser.add_argument("--server-workers", type=int, default=3)
+    parser.add_argument("--server-threads", type=int, default=1)
     parser.add_argument("--crash", action="store_true", help="SIGKILL the server and workers")
     parser.add_argument("--kill-every", type=float, default=10.0, help="mean seconds between kills")
     parser.add_argument("--lease", type=int, default=15, help="outbox lease, seconds")

@@ -272,15 +272,15 @@ def check(acks_path: Path, sink_path: Path) -> dict[str, Any]:
     # that honours keys delivers it once. Those repeats are counted apart (at most one per
     # worker killed: a worker sends one notice at a time).
     repeats = {k: n for k, n in received.items() if n > 1}
-    twice = (
+    sent_twice = (
         DeliveryAttempt.objects.filter(outcome="sent")
         .values("notification")
         .annotate(n=Count("id"))
         .filter(n__gt=1)
     )
-    for row in twice:
+    for row in sent_twice:
         problem("message sent twice", f"notification {row['notification']}: {row['n']} sends")
-    twice_sent = len(twice)
+    twice_sent = len(sent_twice)
     counts = {
         "orders_acknowledged": len(orders),
         "actions_acknowledged": len(actions),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import resource
 import sys
 import time
 import uuid
@@ -37,6 +38,7 @@ CONFIG: dict[str, Any] = {}
 ACKS: list[dict[str, Any]] = []
 REFUSED: dict[str, dict[str, int]] = {}  # class → {status: count} for 4xx answers
 RETRIED: dict[str, int] = {}
+SAMPLES: dict[str, str] = {}  # "class status" → the first refusal's message, for the report
 _ids = itertools.count(1)
 
 # Next step of the technician's lifecycle from an order's state (SPEC §2).
@@ -115,6 +117,11 @@ class Person(FastHttpUser):
             # counted apart, not an error of the system under load.
             REFUSED.setdefault(name, {}).setdefault(str(status), 0)
             REFUSED[name][str(status)] += 1
+            if f"{name} {status}" not in SAMPLES:
+                try:
+                    SAMPLES[f"{name} {status}"] = str(r.json()["error"]["message"])[:200]
+                except (ValueError, KeyError, TypeError):
+                    SAMPLES[f"{name} {status}"] = (r.text or "")[:200]
             r.success()
         else:
             r.failure(f"HTTP {status}")
@@ -427,7 +434,10 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
             "refused": REFUSED.get(name, {}),
         }
     total_row = env.stats.total
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+        "refusals": SAMPLES,
         "seconds": round(elapsed, 1),
         "users": counts,
         "classes": out,
