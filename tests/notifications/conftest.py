@@ -17,6 +17,7 @@ import pytest
 class Received:
     headers: dict[str, str]
     body: bytes
+    port: int = 0  # the sender's side of the connection: one port, one kept-open connection
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -48,9 +49,13 @@ def receiver() -> Iterator[Receiver]:
     state = Receiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keeps the connection open, as providers do
+
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             length = int(self.headers.get("Content-Length") or 0)
-            got = Received(dict(self.headers.items()), self.rfile.read(length))
+            got = Received(
+                dict(self.headers.items()), self.rfile.read(length), self.client_address[1]
+            )
             with state.lock:
                 state.received.append(got)
                 code = {"up": 200, "down": 503, "reject": 400}[state.mode]
