@@ -219,3 +219,24 @@ def test_a_download_answers_a_content_type_the_openapi_document_declares(
         assert served.status_code == 200
         assert served["Content-Type"] == stored["content_type"]
         assert served["Content-Type"] in declared
+
+
+def test_a_multipart_upload_without_its_boundary_is_a_400_in_the_error_shape(
+    site: Any, settings: Any
+) -> None:
+    """`Content-Type: multipart/form-data` with no boundary made Django's parser raise inside
+    the API: a 500 with a traceback under DEBUG (how schemathesis met it against `doorstep
+    serve`), and without DEBUG a 400 that did not say what was wrong with the request."""
+    oid, tech = site
+    for debug in (False, True):
+        settings.DEBUG = debug
+        resp = tech.client.post(
+            f"/api/v1/orders/{oid}/attachments",
+            data=b"kind=photo",
+            content_type="multipart/form-data",
+            headers=tech.headers,
+        )
+        assert resp.status_code == 400, (debug, resp.content)
+        error = resp.json()["error"]
+        assert error["code"] == "bad_request" and "multipart" in error["message"]
+    assert not Attachment.objects.exists()

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 from ninja import NinjaAPI, Schema
 from ninja import Router as NinjaRouter
@@ -114,6 +115,13 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         return api.create_response(
             request, error_body("unauthorized", "需要有效的访问令牌 (Bearer token)"), status=401
+        )
+
+    @api.exception_handler(MultiPartParserError)
+    def bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        # A multipart body without its boundary (or cut short) is the client's, not a 500.
+        return api.create_response(
+            request, error_body("bad_request", "请求体不是有效的 multipart/form-data"), status=400
         )
 
     @api.exception_handler(OperationalError)
