@@ -6,8 +6,11 @@ Path parameters point at real rows (an order of the caller's branch and one of t
 branch, a real incident, penalty, report-back, damage claim, question, site report, attachment
 and technician), so the generated bodies reach the code behind the gate, not only its 404s.
 
-The same against a live server, once per role's token:
-`schemathesis run http://HOST/api/v1/openapi.json -H "Authorization: Bearer TOKEN"`."""
+The same against a live server (`doorstep serve`), once per role's token:
+`schemathesis run http://HOST/api/v1/openapi.json -H "Authorization: Bearer TOKEN"
+-c not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance`
+(schemathesis's other default checks also hold the server to what the document does not say,
+such as cross-field rules and the branch codes that exist)."""
 
 from __future__ import annotations
 
