@@ -172,6 +172,24 @@ class Processes:
                 proc.wait()
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process, its reaped children and its live descendants, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # utime, stime, cutime, cstime: fields 14–17 of proc(5), 11–14 after the name
+    own = sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(child) for child in _children(pid))
+
+
+def _machine_busy() -> float:
+    """Busy CPU seconds of the whole machine so far (all cores), from /proc/stat."""
+    parts = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = parts[3] + parts[4]
+    return (sum(parts[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def _children(pid: int) -> list[int]:
     try:
         text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
@@ -299,10 +317,13 @@ def bench(ns: argparse.Namespace) -> dict[str, Any]:
         setup = json.loads(people.read_text())
         before = _size(env["DATABASE_URL"])
         procs.start("server")
-        procs.start("worker-1")
-        procs.start("worker-2")
+        # The generator's own ceiling, before the workers start taking CPU.
         ceiling = _generator({"mode": "ceiling", "base": procs.base, "seconds": 5}, home, "ceiling")
         wrk_rps = _wrk_ceiling(procs.base, 5)
+        procs.start("worker-1")
+        procs.start("worker-2")
+        cpu_before = {n: cpu_seconds(p.pid) for n, p in procs.procs.items()}
+        busy_before = _machine_busy()
         config = {
             "base": procs.base,
             "seconds": ns.seconds,
@@ -319,6 +340,12 @@ def bench(ns: argparse.Namespace) -> dict[str, Any]:
             )
             chaos.start()
         load = _generator(config, home, "load")
+        busy = _machine_busy() - busy_before
+        cpu = {
+            n: round(cpu_seconds(p.pid) - cpu_before.get(n, 0.0), 1) for n, p in procs.procs.items()
+        }
+        cpu["generator"] = load["cpu_s"]
+        cpu["machine"] = round(busy, 1)
         if chaos is not None:
             chaos.join()
         # Let the workers send what is due; a notice held by a killed worker waits its lease.
@@ -375,6 +402,10 @@ def bench(ns: argparse.Namespace) -> dict[str, Any]:
             "total": load["total"],
             "classes": load["classes"],
             "double_actions": load["double_actions"],
+            "refusals": load["refusals"],
+            # CPU seconds used during the load (a killed process's count is lost: crash mode
+            # under-counts it); "machine" is every process on it, PostgreSQL included.
+            "cpu_s": cpu,
             "kills": procs.kills,
             "drained_s": drained_s,
             "database_growth": {
@@ -426,6 +457,12 @@ def report(r: dict[str, Any]) -> str:
         + ", ".join(
             f"{k.split('_', 1)[1]} +{v['after'] - v['before']}" for k, v in g["rows"].items()
         )
+    )
+    c = r["cpu_s"]
+    lines.append(
+        "CPU seconds during the load: "
+        + ", ".join(f"{k} {v}" for k, v in c.items())
+        + f" (of {r['seconds'] * (os.cpu_count() or 1):.0f} on {os.cpu_count()} cores)"
     )
     if r["kills"]:
         lines.append(f"kills: {len(r['kills'])} " + str(Counter(k["what"] for k in r["kills"])))
