@@ -80,9 +80,10 @@ def _serve(
     threads: int = 1,
 ) -> int:
     from django.conf import settings
-    from django.core.management import call_command
 
-    call_command("collectstatic", "--no-input", verbosity=0)
+    from doorstep.core.static import collect_if_changed
+
+    collect_if_changed()
     url = f"http://{'127.0.0.1' if bind in ('0.0.0.0', '::') else bind}:{port}/"
     owner = os.getpid()
     child = _start_worker() if with_worker else None
