@@ -18,8 +18,10 @@ worker killed by SIGKILL at random moments and started again.
    for its lease), then everything stops and `load_setup check` compares the record with what
    the generator was acknowledged; `doorstep verify-history` runs as the CLI.
 
-Prints, per endpoint class, throughput and p50/p95/p99, errors (5xx or no answer), refusals
-(4xx) and retries, then the database's growth and the checks.
+Prints, per endpoint class, throughput and p50/p95/p99, errors (a 5xx, or a failure that was not
+a dead server), requests that met a dead server (`unavail`: API calls are retried with their
+key, page loads abandoned), refusals (4xx, with the first message of each in the JSON), then the
+CPU each process used, the database's growth and the checks.
 """
 
 from __future__ import annotations
@@ -439,12 +441,12 @@ def report(r: dict[str, Any]) -> str:
         f"{r['workers']} workers",
         f"generator ceiling on {r['generator_ceiling']['endpoint']}: locust "
         f"{r['generator_ceiling']['locust_rps']} req/s, wrk {r['generator_ceiling']['wrk_rps']} req/s",
-        f"{'class':<26}{'req':>7}{'req/s':>8}{'p50':>7}{'p95':>7}{'p99':>7}{'err':>5}{'retry':>6}  4xx",
+        f"{'class':<26}{'req':>7}{'req/s':>8}{'p50':>7}{'p95':>7}{'p99':>7}{'err':>5}{'unavail':>8}  4xx",
     ]
     for name, c in sorted(r["classes"].items()):
         lines.append(
             f"{name:<26}{c['requests']:>7}{c['rps']:>8}{c['p50_ms']:>7.0f}{c['p95_ms']:>7.0f}"
-            f"{c['p99_ms']:>7.0f}{c['errors']:>5}{c['retried']:>6}  {c['refused'] or ''}"
+            f"{c['p99_ms']:>7.0f}{c['errors']:>5}{c['retried']:>8}  {c['refused'] or ''}"
         )
     t = r["total"]
     lines.append(
@@ -458,12 +460,12 @@ def report(r: dict[str, Any]) -> str:
             f"{k.split('_', 1)[1]} +{v['after'] - v['before']}" for k, v in g["rows"].items()
         )
     )
-    c = r["cpu_s"]
-    lines.append(
-        "CPU seconds during the load: "
-        + ", ".join(f"{k} {v}" for k, v in c.items())
-        + f" (of {r['seconds'] * (os.cpu_count() or 1):.0f} on {os.cpu_count()} cores)"
-    )
+    if r["mode"] == "load":  # in crash mode a killed process's count is lost
+        lines.append(
+            "CPU seconds during the load: "
+            + ", ".join(f"{k} {v}" for k, v in r["cpu_s"].items())
+            + f" (of {r['seconds'] * (os.cpu_count() or 1):.0f} on {os.cpu_count()} cores)"
+        )
     if r["kills"]:
         lines.append(f"kills: {len(r['kills'])} " + str(Counter(k["what"] for k in r["kills"])))
     lines.append(f"checks: {r['checks']['counts']}")

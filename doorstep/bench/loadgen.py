@@ -7,8 +7,10 @@ orders (a fifth of them offline, queueing their actions with the time they happe
 replaying the queue in a burst, each replayed request sent twice as a phone does that lost the
 first answer); operators taking an outage storm (bursts of fault reports from one area at a
 time, each posted with an Idempotency-Key and retried with it); dispatchers refreshing the
-board and the order list and assigning what came in; quality agents taking callbacks; managers
-on the KPI pages. Every request is named by its endpoint class, which is what the report groups.
+board and the order list and assigning what came in (not the members of a batch fault, which
+wait for their incident); quality agents taking callbacks; managers on the KPI pages, confirming
+the storm's incidents as outages (which pauses their members' clocks and tells every customer)
+and closing them a minute later. Every request is named by its endpoint class, which is what the report groups.
 
 What a 2xx answer acknowledged — an order, an action (its order and event number) — is written
 to OUT with the per-class figures, so the bench can check afterwards that the record holds all
@@ -75,7 +77,13 @@ class Person(FastHttpUser):
         self.rng = random.Random(hash(self.username) ^ CONFIG["seed"])
 
     def page(self, path: str, name: str) -> None:
+        """A page load; one that meets a dead server is not retried (a person reloads later)
+        and counts as unavailable, not as an error."""
         with self.client.get(path, headers=self.cookie, name=name, catch_response=True) as r:
+            if (r.status_code or 0) in RETRYABLE:
+                r.failure(f"{r.status_code}: unavailable")
+                RETRIED[name] = RETRIED.get(name, 0) + 1
+                return
             self._judge(r, name)
 
     def api(
@@ -191,8 +199,14 @@ class Technician(Person):
         status = self.local.get(o["id"], o["status"])
         action = NEXT[status]
         steps = [action, "schedule"] if action == "contact" else [action]
-        if action == "complete" and self.rng.random() < 0.3 and not self.offline:
-            self.photo(o["id"])
+        if action == "complete" and not self.offline:
+            if o["kind"] in ("install", "move"):  # R10: a speed test and a photo first
+                self.upload(o["id"], "speed_test")
+                self.upload(o["id"], "photo")
+            elif self.rng.random() < 0.3:
+                self.upload(o["id"], "photo")
+        elif action == "complete" and o["kind"] in ("install", "move"):
+            return  # an offline phone cannot upload its evidence: it closes out once online
         for step in steps:
             body = self.body_for(step, o["id"])
             key = f"t-{uuid.uuid4().hex}"
@@ -210,18 +224,19 @@ class Technician(Person):
             elif not self.send(o["id"], step, body, key, "phone: action"):
                 break
 
-    def photo(self, order: int) -> None:
-        body, content_type = encode_multipart_formdata(
-            {"kind": "photo", "file": ("现场.png", CONFIG["_png"], "image/png")}
-        )
+    def upload(self, order: int, kind: str) -> None:
+        fields: dict[str, Any] = {"kind": kind, "file": ("现场.png", CONFIG["_png"], "image/png")}
+        if kind == "speed_test":
+            fields.update(down_mbps="312.5", up_mbps="41.2")
+        body, content_type = encode_multipart_formdata(fields)
         with self.client.post(
             f"/api/v1/orders/{order}/attachments",
             data=body,  # type: ignore[arg-type]  # bytes are sent as they are
             headers={**self.auth, "Content-Type": content_type},
-            name="phone: photo upload",
+            name="phone: upload",
             catch_response=True,
         ) as r:
-            self._judge(r, "phone: photo upload")
+            self._judge(r, "phone: upload")
 
     def replay(self) -> None:
         """The phone is back online: its queue goes up in order, each request twice (the
@@ -321,7 +336,15 @@ class Dispatcher(Person):
             f"/api/v1/orders?status=received&branch={CONFIG['branch']}&page_size=20",
             "order list: api",
         )
-        waiting = list((page or {}).get("results", []))
+        # Members of a batch fault wait for the incident (R14), as the board shows them.
+        incidents = self.api("GET", "/api/v1/incidents", "incidents: list") or {}
+        held = {
+            m
+            for i in incidents.get("incidents", [])
+            if i["status"] != "closed"
+            for m in i["members"]
+        }
+        waiting = [o for o in (page or {}).get("results", []) if o["id"] not in held]
         self.rng.shuffle(waiting)  # four dispatchers do not all take the oldest order at once
         for o in waiting[: self.rng.randint(2, 5)]:
             tech = self.rng.choice(CONFIG["people"]["technician"])["username"]
@@ -361,7 +384,23 @@ class Manager(Person):
     role = "manager"
     wait_time = between(4, 10)
 
-    @task
+    @task(1)
+    def outages(self) -> None:
+        """The storm's incidents: a suspected one is confirmed as an outage (members' restore
+        clocks pause, every customer is told), an outage older than a minute is closed."""
+        incidents = self.api("GET", "/api/v1/incidents", "incidents: list") or {}
+        for i in incidents.get("incidents", []):
+            path = f"/api/v1/incidents/{i['id']}/actions"
+            if i["status"] == "suspected":
+                restore = _iso(_now() + timedelta(hours=4))
+                body = {"expected_restore_at": restore, "note": "光缆中断，抢修中"}
+                self.api("POST", f"{path}/confirm_outage", "incidents: confirm", body)
+            elif i["status"] == "outage" and i["confirmed_at"]:
+                confirmed = datetime.fromisoformat(i["confirmed_at"])
+                if _now() - confirmed > timedelta(seconds=60):
+                    self.api("POST", f"{path}/close", "incidents: close", {"note": "已恢复"})
+
+    @task(3)
     def kpis(self) -> None:
         today = _now().date().isoformat()
         self.page("/dashboards/", "kpi: dashboard page")
