@@ -20,7 +20,14 @@ from doorstep.dashboards import figures as f
 from doorstep.dashboards.access import dashboard_branches, may_view_technician
 from doorstep.kpis.access import kpi_scope
 from doorstep.kpis.choices import DEFINITIONS, RATES, Level, Metric, Period
-from doorstep.kpis.compute import KpiRow, kpi_report, kpi_series, orders_behind
+from doorstep.kpis.compute import (
+    KpiReport,
+    KpiRow,
+    kpi_counts,
+    kpi_report,
+    kpi_series,
+    orders_behind,
+)
 from doorstep.orders.choices import FaultClass
 from doorstep.orders.models import WorkOrder
 from doorstep.org.models import Branch, Staff
@@ -66,12 +73,10 @@ def _cells(row: KpiRow, metrics: list[Any], link: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _ranking(
-    level: str, period: str, day: date, branches: list[Branch], page: Any
-) -> dict[str, Any]:
+def _ranking(report: KpiReport, day: date, branches: list[Branch], page: Any) -> dict[str, Any]:
     """One ranking (technicians, teams or branches): the table rows and the bar chart's data.
     `page(key)` is the page a row's name links to, or ""."""
-    report = kpi_report(level, period, day, branches=branches)
+    level, period = report.level, report.period
     by_code = {b.code: b for b in branches}
 
     def link(m: Any, key: str) -> str:
@@ -104,15 +109,17 @@ def _ranking(
 
 
 def _breakdown(
-    title: str, parts: list[tuple[str, dict[str, str]]], period: str, day: date, branch: Branch
+    title: str, field: str, parts: list[tuple[str, str]], period: str, day: date, branch: Branch
 ) -> dict[str, Any]:
-    """The branch's figures once per part (a fault class, an area): the same metrics, each
-    counted only over the orders of that part."""
+    """The branch's figures once per part (a fault class, an area: a value of the order's
+    `field`): the same metrics, each counted only over the orders of that part. One count split
+    by the field serves every part."""
+    counts = kpi_counts(period, day, day, branches=[branch], split=field, levels=[Level.BRANCH])
     rows, names = [], []
     series: dict[str, list[dict[str, Any]]] = {str(m): [] for m in f.BREAKDOWN}
-    for name, where in parts:
-        (row,) = kpi_report("branch", period, day, branches=[branch], where=where).rows
-        params = {p: where[lookup] for p, lookup in f.FILTERS.items() if lookup in where}
+    for name, value in parts:
+        (row,) = counts.report(Level.BRANCH, day, part=value).rows
+        params = {p: value for p, lookup in f.FILTERS.items() if lookup == field}
 
         def link(m: Any, params: dict[str, str] = params) -> str:
             return f.behind_url(m, "branch", branch.code, period, day, branch=branch, where=params)
@@ -146,8 +153,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     except BadQuery as e:
         return _bad(request, e)
 
-    (total,) = kpi_report("branch", period, day, branches=[branch]).rows
-    trend_rows = kpi_series("branch", period, f.trend_start(period, day), day, branches=[branch])
+    # One count serves the trend, the headline figures and both rankings: the trend's last
+    # period is the one shown, technicians and teams are summed from the same counts.
+    counts = kpi_counts(period, f.trend_start(period, day), day, branches=[branch])
+    trend_rows = counts.series(Level.BRANCH)
+    total = trend_rows[-1]
     trend = {
         "names": [f.period_label(period, r.period_start) for r in trend_rows],
         "series": [
@@ -167,18 +177,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ],
     }
     technicians = _ranking(
-        Level.TECHNICIAN,
-        period,
+        counts.report(Level.TECHNICIAN, day),
         day,
         [branch],
         lambda key: reverse("dashboards:technician", args=[key]),
     )
-    teams = _ranking(Level.TEAM, period, day, [branch], lambda key: "")
+    teams = _ranking(counts.report(Level.TEAM, day), day, [branch], lambda key: "")
     # A central manager also compares the branches.
     compare = (
         _ranking(
-            Level.BRANCH,
-            period,
+            kpi_report(Level.BRANCH, period, day, branches=branches),
             day,
             branches,
             lambda key: f"?{urlencode({'branch': key, 'period': period, 'date': day})}",
@@ -188,14 +196,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
     faults = _breakdown(
         "按障碍类别（修障）",
-        [(str(c.label), {"fault_class": c.value}) for c in FaultClass],
+        "fault_class",
+        [(str(c.label), c.value) for c in FaultClass],
         period,
         day,
         branch,
     )
     areas = _breakdown(
         "按区域",
-        [(a, {"area_code": a}) for a in f.busiest_areas(branch, period, day)],
+        "area_code",
+        [(a, a) for a in f.busiest_areas(branch, period, day)],
         period,
         day,
         branch,

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -233,7 +234,9 @@ def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
 # --- aggregation ---------------------------------------------------------------------------
 
 Parts = dict[str, Any]  # "<metric>:n", "<metric>:hit", "<metric>:sum" → int or Decimal
-Bucket = tuple[Any, date]  # (technician user id or branch id, period start)
+# (technician user id or branch id, the value of the order field split on or None, period start)
+Cell = tuple[Any, Any, date]
+Counted = dict[Cell, Parts]
 
 
 def _aggregations(measures: Iterable[Measure]) -> dict[str, Any]:
@@ -250,19 +253,25 @@ def _aggregations(measures: Iterable[Measure]) -> dict[str, Any]:
     return out
 
 
+def _tallies(levels: Collection[str]) -> dict[str, Counted]:
+    return {by: defaultdict(lambda: defaultdict(int)) for by in levels}
+
+
 def _grouped(
-    by: str,
+    levels: Collection[str],
+    measures: Mapping[str, Measure],
     period: str,
     zone: ZoneInfo,
     first: date,
     end: date,
     branch_ids: list[int] | None,
     where: OrderFilter | None = None,
-) -> dict[Bucket, Parts]:
-    """One grouped query per source: the counts behind every metric, per technician (`by` =
-    "technician") or branch, per period."""
-    measures = _measures()
-    totals: dict[Bucket, Parts] = defaultdict(lambda: defaultdict(int))
+    split: str | None = None,
+) -> dict[str, Counted]:
+    """One grouped query per source: the counts behind every metric per period, by technician
+    and by branch (`levels`: either or both, in the same query) and, for a breakdown, by the
+    value of one field of the order (`split`)."""
+    totals = _tallies(levels)
     start, stop = _local_midnight(first, zone), _local_midnight(end, zone)
     for name, source in _sources().items():
         wanted = [m for m in measures.values() if m.source == name]
@@ -271,22 +280,25 @@ def _grouped(
         )
         if branch_ids is not None:
             qs = qs.filter(**{f"{source.branch}__in": branch_ids})
-        key = source.technician if by == Level.TECHNICIAN else F(source.branch)
-        rows = (
-            qs.annotate(
-                kpi_key=key,
-                kpi_period=Trunc(source.at, period, output_field=DateField(), tzinfo=zone),
-            )
-            .values("kpi_key", "kpi_period")
-            .annotate(**_aggregations(wanted))
-            .order_by()
-        )
+        keys: dict[str, Any] = {
+            "kpi_period": Trunc(source.at, period, output_field=DateField(), tzinfo=zone)
+        }
+        if Level.TECHNICIAN in levels:
+            keys["kpi_technician"] = source.technician
+        if Level.BRANCH in levels:
+            keys["kpi_branch"] = F(source.branch)
+        if split is not None:
+            keys["kpi_split"] = F(f"{source.to_order}{split}")
+        rows = qs.annotate(**keys).values(*keys).annotate(**_aggregations(wanted)).order_by()
         for row in rows:
-            if row["kpi_key"] is None:
-                continue  # nobody to attribute it to: counted at branch level only
-            bucket = totals[(row.pop("kpi_key"), row.pop("kpi_period"))]
-            for field, value in row.items():
-                bucket[field] += value or 0
+            cells = [(by, row.pop(f"kpi_{by}")) for by in levels]
+            part, at = row.pop("kpi_split", None), row.pop("kpi_period")
+            for by, member in cells:
+                if member is None:
+                    continue  # nobody to attribute it to: counted at branch level only
+                bucket = totals[by][(member, part, at)]
+                for field, value in row.items():
+                    bucket[field] += value or 0
     return totals
 
 
@@ -305,18 +317,22 @@ def _zones(branches: Collection[Branch] | None) -> dict[str, list[int] | None]:
 
 
 def _collect(
-    by: str,
+    levels: Collection[str],
+    measures: Mapping[str, Measure],
     period: str,
     first: date,
     end: date,
     branches: Collection[Branch] | None,
     where: OrderFilter | None = None,
-) -> dict[Bucket, Parts]:
-    merged: dict[Bucket, Parts] = defaultdict(lambda: defaultdict(int))
+    split: str | None = None,
+) -> dict[str, Counted]:
+    merged = _tallies(levels)
     for tz, ids in _zones(branches).items():
-        for bucket, parts in _grouped(by, period, ZoneInfo(tz), first, end, ids, where).items():
-            for field, value in parts.items():
-                merged[bucket][field] += value
+        found = _grouped(levels, measures, period, ZoneInfo(tz), first, end, ids, where, split)
+        for by, counted in found.items():
+            for cell, parts in counted.items():
+                for field, value in parts.items():
+                    merged[by][cell][field] += value
     return merged
 
 
@@ -345,10 +361,13 @@ def _subscribers(branch_ids: Iterable[int], months: Iterable[date]) -> dict[tupl
     return out
 
 
-def figures(parts: Parts, subscribers: int | None) -> dict[str, Number]:
-    """The metrics from their counts (rates 0–1 and means null when nothing was measured)."""
+def figures(
+    parts: Parts, subscribers: int | None, measures: Mapping[str, Measure] | None = None
+) -> dict[str, Number]:
+    """The metrics from their counts (rates 0–1 and means null when nothing was measured).
+    `measures`: `_measures()` when the caller already holds it (it reads a policy)."""
     out: dict[str, Number] = {}
-    for m in _measures().values():
+    for m in (measures if measures is not None else _measures()).values():
         name = str(m.metric)
         n = parts.get(f"{name}:n", 0)
         if m.kind == COUNT:
@@ -434,6 +453,107 @@ def _entities(
     return sorted(found, key=lambda e: e.key)
 
 
+@dataclass
+class KpiCounts:
+    """The counts behind every metric over a run of periods, by technician and by branch (and,
+    for a breakdown, by one field of the order), from one grouped query per source. Any level's
+    rows for any of these periods are sums of them: the dashboard counts once and reads its
+    trend, the week's figures and its rankings from the same counts. Build with `kpi_counts`."""
+
+    period: Period
+    periods: list[date]
+    branches: Collection[Branch] | None
+    measures: dict[str, Measure]
+    counted: dict[str, Counted]  # per level counted: technician or branch
+    # Who is in scope and the subscriber counts, looked up once for every table read here.
+    _looked_up: dict[Any, Any] = dataclass_field(default_factory=dict, repr=False)
+
+    def _once(self, key: Any, look_up: Callable[[], Any]) -> Any:
+        if key not in self._looked_up:
+            self._looked_up[key] = look_up()
+        return self._looked_up[key]
+
+    def series(
+        self,
+        level: str,
+        *,
+        keys: Collection[str] | None = None,
+        part: Any = None,
+        first: date | None = None,
+        last: date | None = None,
+    ) -> list[KpiRow]:
+        """One row per technician, team or branch in scope and period (from the one holding
+        `first` to the one holding `last`; all when not given), ordered by key then period.
+        `part`: with a split, the rows of the orders whose field has this value."""
+        level = Level(level)
+        by = Level.BRANCH if level == Level.BRANCH else Level.TECHNICIAN
+        if by not in self.counted:
+            raise ValueError(f"counted without the {by} level")
+        counted = self.counted[by]
+        low = period_start(self.period, first) if first is not None else self.periods[0]
+        high = period_start(self.period, last) if last is not None else self.periods[-1]
+        periods = [p for p in self.periods if low <= p <= high]
+        wanted = set(periods)
+        seen = {member for member, at_part, at in counted if at_part == part and at in wanted}
+        fixed_keys = frozenset(keys) if keys is not None else None
+        entities: list[Entity] = self._once(
+            ("entities", level, frozenset(seen), fixed_keys),
+            lambda: _entities(level, self.branches, seen, keys),
+        )
+        months = frozenset(p.replace(day=1) for p in periods)
+        branch_ids = frozenset(e.branch_id for e in entities if e.branch_id)
+        subscribers: dict[tuple[int, date], int] = self._once(
+            ("subscribers", branch_ids, months), lambda: _subscribers(branch_ids, months)
+        )
+        rows = []
+        for e in entities:
+            for p in periods:
+                parts: Parts = defaultdict(int)
+                for member in e.ids:
+                    for field, value in counted.get((member, part, p), {}).items():
+                        parts[field] += value
+                base = subscribers.get((e.branch_id, p.replace(day=1))) if e.branch_id else None
+                rows.append(KpiRow(e.key, e.name, p, figures(parts, base, self.measures)))
+        return rows
+
+    def report(
+        self, level: str, day: date, *, keys: Collection[str] | None = None, part: Any = None
+    ) -> KpiReport:
+        """The table of the period holding `day`, as `kpi_report` gives it."""
+        start = period_start(self.period, day)
+        if start not in self.periods:
+            raise ValueError(f"{day} is not in the periods counted")
+        end = next_period(self.period, start) - timedelta(days=1)
+        rows = self.series(level, keys=keys, part=part, first=day, last=day)
+        return KpiReport(Level(level), self.period, start, end, rows)
+
+
+def kpi_counts(
+    period: str,
+    first: date,
+    last: date,
+    *,
+    branches: Collection[Branch] | None = None,
+    where: OrderFilter | None = None,
+    split: str | None = None,
+    levels: Collection[str] = (Level.TECHNICIAN, Level.BRANCH),
+) -> KpiCounts:
+    """The counts of every period from the one holding `first` to the one holding `last`
+    (`branches`: None = all; `where`: only the rows of orders matching these lookups; `split`:
+    by the value of this field of the order, for a breakdown; `levels`: technician counts serve
+    the technician and team rows, branch counts the branch rows)."""
+    period = Period(period)
+    start = period_start(period, first)
+    end = next_period(period, period_start(period, last))
+    periods = [start]
+    while next_period(period, periods[-1]) < end:
+        periods.append(next_period(period, periods[-1]))
+    levels = [Level(by) for by in levels]
+    measures = _measures()
+    counted = _collect(levels, measures, period, start, end, branches, where, split)
+    return KpiCounts(period, periods, branches, measures, counted)
+
+
 def kpi_series(
     level: str,
     period: str,
@@ -448,27 +568,9 @@ def kpi_series(
     technician, team or branch in scope (`branches`: None = all; `keys`: only these rows;
     `where`: only the rows of orders matching these lookups, for a breakdown).
     One row per entity and period, ordered by key then period."""
-    level, period = Level(level), Period(period)
-    start = period_start(period, first)
-    end = next_period(period, period_start(period, last))
-    by = Level.BRANCH if level == Level.BRANCH else Level.TECHNICIAN
-    counts = _collect(by, period, start, end, branches, where)
-    periods = [start]
-    while next_period(period, periods[-1]) < end:
-        periods.append(next_period(period, periods[-1]))
-    entities = _entities(level, branches, {k for k, _ in counts}, keys)
-    months = {p.replace(day=1) for p in periods}
-    subscribers = _subscribers({e.branch_id for e in entities if e.branch_id}, months)
-    rows = []
-    for e in entities:
-        for p in periods:
-            parts: Parts = defaultdict(int)
-            for member in e.ids:
-                for field, value in counts.get((member, p), {}).items():
-                    parts[field] += value
-            base = subscribers.get((e.branch_id, p.replace(day=1))) if e.branch_id else None
-            rows.append(KpiRow(e.key, e.name, p, figures(parts, base)))
-    return rows
+    by = Level.BRANCH if Level(level) == Level.BRANCH else Level.TECHNICIAN
+    counts = kpi_counts(period, first, last, branches=branches, where=where, levels=[by])
+    return counts.series(level, keys=keys)
 
 
 def kpi_report(
@@ -482,10 +584,9 @@ def kpi_report(
 ) -> KpiReport:
     """The KPI table of the day, week (Monday to Sunday) or month holding `day`: one row per
     technician (key: username), team (key: team id) or branch (key: branch code)."""
-    start = period_start(period, day)
-    end = next_period(period, start) - timedelta(days=1)
-    rows = kpi_series(level, period, day, day, branches=branches, keys=keys, where=where)
-    return KpiReport(Level(level), Period(period), start, end, rows)
+    by = Level.BRANCH if Level(level) == Level.BRANCH else Level.TECHNICIAN
+    counts = kpi_counts(period, day, day, branches=branches, where=where, levels=[by])
+    return counts.report(level, day, keys=keys)
 
 
 # --- drill-down ----------------------------------------------------------------------------
@@ -587,12 +688,13 @@ def kpi_window(
     subscriber count of the month holding `last`. Used by doorstep.ratings."""
     level = Level(level)
     by = Level.BRANCH if level == Level.BRANCH else Level.TECHNICIAN
-    counts = _collect(by, Period.MONTH, first, last + timedelta(days=1), branches)
-    entities = _entities(level, branches, {k for k, _ in counts}, keys)
+    measures = _measures()
+    counts = _collect([by], measures, Period.MONTH, first, last + timedelta(days=1), branches)
+    entities = _entities(level, branches, {k for k, _, _ in counts[by]}, keys)
     month = last.replace(day=1)
     subscribers = _subscribers({e.branch_id for e in entities if e.branch_id}, [month])
     summed: dict[Any, Parts] = defaultdict(lambda: defaultdict(int))
-    for (member, _), counted in counts.items():
+    for (member, _, _), counted in counts[by].items():
         for field, value in counted.items():
             summed[member][field] += value
     rows = []
@@ -602,6 +704,6 @@ def kpi_window(
             for field, value in summed.get(member, {}).items():
                 total[field] += value
         base = subscribers.get((e.branch_id, month)) if e.branch_id else None
-        measured = {m: int(total.get(f"{m}:n", 0)) for m in _measures()}
-        rows.append(WindowRow(e.key, e.name, figures(total, base), measured))
+        measured = {m: int(total.get(f"{m}:n", 0)) for m in measures}
+        rows.append(WindowRow(e.key, e.name, figures(total, base, measures), measured))
     return rows
