@@ -134,6 +134,16 @@ class Person(FastHttpUser):
         else:
             r.failure(f"HTTP {status}")
 
+    def act(
+        self, order: int, action: str, body: dict[str, Any], name: str, key: str | None = None
+    ) -> Any:
+        """An action on an order with a fresh Idempotency-Key (or the one given, for a replay);
+        a 2xx answer is recorded as acknowledged."""
+        key = key or f"{self.role[0]}-{uuid.uuid4().hex}"
+        answer = self.api("POST", f"/api/v1/orders/{order}/actions/{action}", name, body, key)
+        self.ack_action(order, action, answer, key)
+        return answer
+
     def ack_action(self, order: int, action: str, answer: Any, key: str | None) -> None:
         if not answer:
             return
@@ -171,11 +181,6 @@ class Technician(Person):
                 "rating": self.rng.choice([4, 5, 5, 5]),
             }
         return {}
-
-    def send(self, order: int, action: str, body: dict[str, Any], key: str, name: str) -> Any:
-        answer = self.api("POST", f"/api/v1/orders/{order}/actions/{action}", name, body, key)
-        self.ack_action(order, action, answer, key)
-        return answer
 
     @task
     def work(self) -> None:
@@ -221,7 +226,7 @@ class Technician(Person):
                     "arrive": "on_site",
                     "complete": "completed",
                 }[step]
-            elif not self.send(o["id"], step, body, key, "phone: action"):
+            elif not self.act(o["id"], step, body, "phone: action", key):
                 break
 
     def upload(self, order: int, kind: str) -> None:
@@ -246,7 +251,7 @@ class Technician(Person):
         for order, action, body, key in queue:
             if order in failed:
                 continue  # a refused step: the rest of that order's queue waits for a refresh
-            first = self.send(order, action, body, key, "phone: offline replay")
+            first = self.act(order, action, body, "phone: offline replay", key)
             again = self.api(
                 "POST",
                 f"/api/v1/orders/{order}/actions/{action}",
@@ -311,15 +316,7 @@ class Operator(Person):
         page = self.api("GET", "/api/v1/orders?open=true&page_size=50", "order list: api")
         if page and page["results"]:
             o = self.rng.choice(page["results"])
-            key = f"c-{uuid.uuid4().hex}"
-            answer = self.api(
-                "POST",
-                f"/api/v1/orders/{o['id']}/actions/chase",
-                "chase",
-                {"by": "customer", "note": "客户来电催修"},
-                key,
-            )
-            self.ack_action(o["id"], "chase", answer, key)
+            self.act(o["id"], "chase", {"by": "customer", "note": "客户来电催修"}, "chase")
 
 
 class Dispatcher(Person):
@@ -348,15 +345,7 @@ class Dispatcher(Person):
         self.rng.shuffle(waiting)  # four dispatchers do not all take the oldest order at once
         for o in waiting[: self.rng.randint(2, 5)]:
             tech = self.rng.choice(CONFIG["people"]["technician"])["username"]
-            key = f"a-{uuid.uuid4().hex}"
-            answer = self.api(
-                "POST",
-                f"/api/v1/orders/{o['id']}/actions/assign",
-                "dispatch: assign",
-                {"technician": tech},
-                key,
-            )
-            self.ack_action(o["id"], "assign", answer, key)
+            self.act(o["id"], "assign", {"technician": tech}, "dispatch: assign")
 
 
 class Quality(Person):
@@ -372,12 +361,8 @@ class Quality(Person):
         if not task_:
             return
         satisfied = self.rng.random() < 0.9
-        key = f"q-{uuid.uuid4().hex}"
         body = {"score": 9 if satisfied else 4, "satisfied": satisfied, "note": "回访完成"}
-        answer = self.api(
-            "POST", f"/api/v1/orders/{task_['id']}/actions/callback", "callback: record", body, key
-        )
-        self.ack_action(task_["id"], "callback", answer, key)
+        self.act(task_["id"], "callback", body, "callback: record")
 
 
 class Manager(Person):
