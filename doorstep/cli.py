@@ -283,7 +283,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--bind", default=os.environ.get("DOORSTEP_BIND", "127.0.0.1"))
-    p.add_argument("--threads", type=int, default=int(os.environ.get("DOORSTEP_THREADS", "1")))
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("DOORSTEP_THREADS", "4")),
+        help="threads per process (gunicorn's gthread worker; 1: its sync worker)",
+    )
     p.set_defaults(fn=cmd_serve)
 
     p = sub.add_parser("worker", help="clocks, warnings, escalations and notifications")
