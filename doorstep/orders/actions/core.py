@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from doorstep.core import clock
@@ -27,6 +28,7 @@ from doorstep.orders.actions.routing import route
 from doorstep.orders.choices import Kind, Status
 from doorstep.orders.history import seal_new_event
 from doorstep.orders.hooks import run_after_event, run_before_event
+from doorstep.orders.inserts import insert_together
 from doorstep.orders.models import OrderEvent, WorkOrder
 from doorstep.orders.repeats import find_repeat_of
 from doorstep.orders.states import (
@@ -219,21 +221,35 @@ def _concurrent(order: WorkOrder, actor: Any) -> Conflict:
     )
 
 
-def _next_number(branch: Branch, day: datetime) -> str:
-    """GS-20261122-0001: one statement, so concurrent intakes never take the same number."""
+def _sequence_statement(branch: Branch, day: datetime) -> tuple[str, list[Any]]:
+    """The per-branch daily counter, taken in one statement so concurrent intakes never take
+    the same number; it answers the `last` number taken."""
     from doorstep.orders.models import OrderSequence
 
     table = OrderSequence._meta.db_table
-    local_day = day.astimezone(timezone.get_default_timezone()).date()
+    return (
+        f"INSERT INTO {table} (branch_id, day, last) VALUES (%s, %s, 1) "
+        f"ON CONFLICT (branch_id, day) DO UPDATE SET last = {table}.last + 1 "
+        "RETURNING last",
+        [branch.pk, _local_day(day)],
+    )
+
+
+def _local_day(day: datetime) -> Any:
+    return day.astimezone(timezone.get_default_timezone()).date()
+
+
+def _number(branch: Branch, day: datetime, last: int) -> str:
+    """GS-20261122-0001."""
+    return f"{branch.code}-{_local_day(day):%Y%m%d}-{last:04d}"
+
+
+def _next_number(branch: Branch, day: datetime) -> str:
+    sql, params = _sequence_statement(branch, day)
     with connection.cursor() as cur:
-        cur.execute(
-            f"INSERT INTO {table} (branch_id, day, last) VALUES (%s, %s, 1) "
-            f"ON CONFLICT (branch_id, day) DO UPDATE SET last = {table}.last + 1 "
-            "RETURNING last",
-            [branch.pk, local_day],
-        )
+        cur.execute(sql, params)
         (last,) = cur.fetchone()
-    return f"{branch.code}-{local_day:%Y%m%d}-{last:04d}"
+    return _number(branch, day, last)
 
 
 def _intake_branch(actor: Any, pl: CreatePayload) -> tuple[Branch, str]:
@@ -259,14 +275,68 @@ def _intake_branch(actor: Any, pl: CreatePayload) -> tuple[Branch, str]:
     return routed.branch, routed.via
 
 
-def _find_or_create_customer(branch: Branch, pl: CreatePayload) -> tuple[Customer, bool]:
+def _customer_match(branch: Branch, pl: CreatePayload) -> Any:
+    """The branch's customer an intake is for: the one with the account sent, else the one at
+    this phone and address; the oldest when several."""
     c = pl.customer
+    at_address = Q(phone=c.phone, address=c.address)
     existing = Customer.objects.filter(branch=branch)
+    if not c.account:
+        return existing.filter(at_address).order_by("id")[:1]
+    by_account = Case(When(account=c.account, then=Value(0)), default=Value(1))
+    return existing.filter(Q(account=c.account) | at_address).order_by(by_account, "id")[:1]
+
+
+def _match_and_number(
+    branch: Branch, pl: CreatePayload, day: datetime
+) -> tuple[Customer | None, int | None, str]:
+    """The matching customer (or None), the id a new customer is to get (PostgreSQL; None
+    elsewhere, where the row is saved to get one), and the order's number.
+
+    On PostgreSQL one statement: the counter's upsert as a CTE, the customer looked up beside
+    it and, when there is none, the id a new row would have taken from the same identity."""
+    if connection.vendor != "postgresql":
+        return _customer_match(branch, pl).first(), None, _next_number(branch, day)
+    seq_sql, seq_params = _sequence_statement(branch, day)
+    match_sql, match_params = _customer_match(branch, pl).query.sql_with_params()
+    fields = Customer._meta.concrete_fields
+    columns = ", ".join(f"m.{connection.ops.quote_name(f.column)}" for f in fields)
+    table = Customer._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(
+            f"WITH seq AS ({seq_sql}) SELECT seq.last, "
+            f"CASE WHEN m.id IS NULL THEN nextval(pg_get_serial_sequence('{table}', 'id')) END, "
+            f"{columns} FROM seq LEFT JOIN LATERAL ({match_sql}) m ON true",
+            [*seq_params, *match_params],
+        )
+        last, new_pk, *values = cur.fetchone()
     match = None
-    if c.account:
-        match = existing.filter(account=c.account).first()
-    if match is None:
-        match = existing.filter(phone=c.phone, address=c.address).first()
+    if new_pk is None:
+        converted = _from_db_values(fields, values)
+        match = Customer.from_db(connection.alias, [f.attname for f in fields], converted)
+    return match, new_pk, _number(branch, day, last)
+
+
+def _from_db_values(fields: Any, values: list[Any]) -> list[Any]:
+    """Column values as the ORM would have loaded them (its converters, as a query's)."""
+    out = []
+    for field, value in zip(fields, values, strict=True):
+        col = field.get_col(field.model._meta.db_table)
+        for convert in [
+            *connection.ops.get_db_converters(col),
+            *field.get_db_converters(connection),
+        ]:
+            value = convert(value, col, connection)
+        out.append(value)
+    return out
+
+
+def _find_or_create_customer(
+    branch: Branch, pl: CreatePayload, match: Customer | None, new_pk: int | None
+) -> tuple[Customer, bool]:
+    """The intake's customer, brought up to date, or a new one. A new customer with `new_pk`
+    is not saved yet: it is written with the order (`insert_together`)."""
+    c = pl.customer
     if match is not None:
         changed = []
         # Only what the caller actually sent: a repair report without a grade must not turn a
@@ -282,7 +352,8 @@ def _find_or_create_customer(branch: Branch, pl: CreatePayload) -> tuple[Custome
         if changed:
             match.save(update_fields=changed)
         return match, False
-    new = Customer.objects.create(
+    new = Customer(
+        pk=new_pk,
         branch=branch,
         name=c.name,
         phone=c.phone,
@@ -293,6 +364,8 @@ def _find_or_create_customer(branch: Branch, pl: CreatePayload) -> tuple[Custome
         lng=pl.location.lng if pl.location else None,
         area_code=pl.area or "",
     )
+    if new_pk is None:
+        new.save(force_insert=True)
     return new, True
 
 
@@ -312,7 +385,8 @@ def create_order(actor: Any, data: dict[str, Any] | CreatePayload) -> tuple[Work
         branch, routed_by = _intake_branch(actor, pl)
         if role == Role.TECHNICIAN and branch.region_type != RegionType.TOWNSHIP:
             raise Forbidden("只有乡镇装维人员可以直接受理工单")
-        customer, is_new = _find_or_create_customer(branch, pl)
+        match, new_pk, number = _match_and_number(branch, pl, reported)
+        customer, is_new = _find_or_create_customer(branch, pl, match, new_pk)
         # A customer registered just now has no earlier order to repeat.
         repeat = (
             find_repeat_of(customer, pl.kind, reported)
@@ -338,7 +412,7 @@ def create_order(actor: Any, data: dict[str, Any] | CreatePayload) -> tuple[Work
             version=1,
             event_count=0,
         )
-        order.number = _next_number(branch, reported)
+        order.number = number
         event_payload = pl.model_dump(mode="json", exclude={"occurred_at"})
         event_payload["customer_id"] = customer.pk
         event_payload["number"] = order.number
@@ -363,8 +437,7 @@ def create_order(actor: Any, data: dict[str, Any] | CreatePayload) -> tuple[Work
         )
         order.event_count = 1
         order.history_head = event.hash
-        order.save()
-        event.order = order
-        event.save()
+        # One statement on PostgreSQL: a customer registered just now, the order, its event.
+        insert_together(*([customer] if customer._state.adding else []), order, event)
         run_after_event(order, event)
     return order, event
