@@ -4,7 +4,8 @@ Each row is compiled by Django's own insert compiler, exactly as `Model.save()` 
 it (the same columns, defaults, `auto_now` values and conversions); on PostgreSQL the inserts
 are then chained as data-modifying CTEs, so an intake's customer, order and first event cost
 one round trip. A row whose foreign key points at an earlier, not yet saved row of the same
-call reads that row's id from its CTE. Elsewhere (SQLite) each row is saved in turn.
+call reads that row's id from its CTE. Elsewhere (SQLite), and for a model with pre_save or
+post_save receivers (the chained insert would not send them), each row is saved in turn.
 """
 
 from __future__ import annotations
@@ -14,12 +15,18 @@ from typing import Any
 from django.db import connection
 from django.db.models import Model
 from django.db.models.expressions import RawSQL
+from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import InsertQuery
 
 
 def insert_together(*objs: Model) -> None:
     """Insert these new rows, in this order; afterwards each has its pk and counts as saved."""
-    if connection.vendor != "postgresql" or len(objs) < 2:
+    # A model with save signals is saved the ordinary way, so a receiver added later is never
+    # skipped on PostgreSQL alone.
+    signalled = any(
+        pre_save.has_listeners(type(o)) or post_save.has_listeners(type(o)) for o in objs
+    )
+    if connection.vendor != "postgresql" or len(objs) < 2 or signalled:
         for obj in objs:
             obj.save(force_insert=True)
         return
