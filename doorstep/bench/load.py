@@ -219,7 +219,8 @@ def _sql(database_url: str, query: str) -> list[tuple[Any, ...]]:
     import psycopg
 
     with psycopg.connect(database_url, autocommit=True) as conn:
-        return list(conn.execute(query).fetchall())
+        cur = conn.execute(query)
+        return list(cur.fetchall()) if cur.description else []
 
 
 def _size(database_url: str) -> dict[str, Any]:
