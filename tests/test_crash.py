@@ -43,7 +43,7 @@ def test_nothing_acknowledged_is_lost_when_the_server_and_the_workers_are_killed
             "--demo-scale",
             "0.2",
             "--lease",
-            "8",
+            "15",
         ]
     )
     result = load.bench(ns)

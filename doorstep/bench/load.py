@@ -109,6 +109,7 @@ class Processes:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.kills: list[dict[str, Any]] = []
         self.lock = threading.Lock()
+        self.stopping = threading.Event()  # set before the bench stops: no more kills
 
     def _log(self, name: str) -> Any:
         return open(self.home / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
@@ -146,6 +147,8 @@ class Processes:
         """SIGKILL `name` (for the server: all its processes, or one of its workers) and start
         it again."""
         with self.lock:
+            if self.stopping.is_set():
+                return
             proc = self.procs[name]
             started = time.monotonic()
             what = name
@@ -162,16 +165,21 @@ class Processes:
                 {"what": what, "at": time.time(), "back_s": round(time.monotonic() - started, 2)}
             )
 
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+    def stop(self, *names: str) -> None:
+        """SIGTERM `names` (default: all) and wait: gunicorn finishes the requests it holds, a
+        worker its batch."""
+        self.stopping.set()
+        with self.lock:
+            procs = [p for n, p in self.procs.items() if not names or n in names]
+            for proc in procs:
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGTERM)
+            for proc in procs:
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -206,9 +214,8 @@ def _chaos(procs: Processes, seconds: float, every: float, rng: random.Random) -
     targets: list[str] = []
     while True:
         gap = rng.expovariate(1 / every)
-        if time.monotonic() + gap >= ends - 2:
+        if time.monotonic() + gap >= ends - 2 or procs.stopping.wait(gap):
             return
-        time.sleep(gap)
         if not targets:  # each round of four kills takes every process at least once
             targets = ["server", "server", "worker-1", "worker-2"]
             rng.shuffle(targets)
@@ -230,12 +237,14 @@ def _size(database_url: str) -> dict[str, Any]:
     return {"bytes": int(total), "rows": {k: int(v) for k, v in rows.items()}}
 
 
-def _due_messages(database_url: str) -> int:
+def _unsent_messages(database_url: str) -> int:
+    """Notices a worker still owes: queued and due, or claimed and not finished (a killed
+    worker's claim counts until its lease runs out and another worker sends it)."""
     return int(
         _sql(
             database_url,
             "SELECT count(*) FROM notifications_notification "
-            "WHERE status IN ('queued', 'sending') AND available_at <= now()",
+            "WHERE (status = 'queued' AND available_at <= now()) OR status = 'sending'",
         )[0][0]
     )
 
@@ -294,9 +303,12 @@ def bench(ns: argparse.Namespace) -> dict[str, Any]:
         DOORSTEP_SMS_KEY="bench",
         # A notice claimed by a killed worker is taken again after this lease.
         DOORSTEP_OUTBOX_LEASE_SECONDS=str(ns.lease),
+        # The lease must stay well above the gateway's timeout (sender.py).
+        DOORSTEP_SMS_TIMEOUT_SECONDS="3",
         DOORSTEP_OUTBOX_BACKOFF_SECONDS="2",
     )
     procs = Processes(env, home, _free_port(), ns.server_workers, ns.server_threads)
+    chaos: threading.Thread | None = None
     try:
         t0 = time.monotonic()
         people = home / "people.json"
@@ -339,7 +351,6 @@ def bench(ns: argparse.Namespace) -> dict[str, Any]:
             "areas": _areas(),
         }
         since = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
-        chaos = None
         if ns.crash:
             chaos = threading.Thread(
                 target=_chaos, args=(procs, ns.seconds, ns.kill_every, rng), daemon=True
@@ -354,9 +365,14 @@ def bench(ns: argparse.Namespace) -> dict[str, Any]:
         cpu["machine"] = round(busy, 1)
         if chaos is not None:
             chaos.join()
-        # Let the workers send what is due; a notice held by a killed worker waits its lease.
+        # The server first: it finishes the requests it holds (their notices are queued by
+        # then); then the workers get a lease and a minute to send what they owe.
+        procs.stop("server")
         drain_started = time.monotonic()
-        while _due_messages(env["DATABASE_URL"]) and time.monotonic() - drain_started < 120:
+        while (
+            _unsent_messages(env["DATABASE_URL"])
+            and time.monotonic() - drain_started < ns.lease + 60
+        ):
             time.sleep(1)
         drained_s = round(time.monotonic() - drain_started, 1)
         procs.stop()
@@ -431,7 +447,9 @@ def bench(ns: argparse.Namespace) -> dict[str, Any]:
             "logs": str(home),
         }
     finally:
-        procs.stop()
+        procs.stop()  # also stops the chaos thread's kills
+        if chaos is not None:
+            chaos.join()
         sink.server.shutdown()
         drop()
         if not ns.keep:

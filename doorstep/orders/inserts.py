@@ -6,6 +6,8 @@ are then chained as data-modifying CTEs, so an intake's customer, order and firs
 one round trip. A row whose foreign key points at an earlier, not yet saved row of the same
 call reads that row's id from its CTE. Elsewhere (SQLite), and for a model with pre_save or
 post_save receivers (the chained insert would not send them), each row is saved in turn.
+A model's own `save()` is not called either: the intake's models override it only to refuse
+an update (OrderEvent's append-only guard), and these rows are new.
 """
 
 from __future__ import annotations
