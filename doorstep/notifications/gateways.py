@@ -222,13 +222,23 @@ def sms_gateway() -> Gateway:
         key=getattr(settings, "DOORSTEP_SMS_KEY", None) or env("DOORSTEP_SMS_KEY"),
         sign_name=getattr(settings, "DOORSTEP_SMS_SIGN_NAME", None)
         or env("DOORSTEP_SMS_SIGN_NAME"),
-        timeout=float(envint("DOORSTEP_SMS_TIMEOUT_SECONDS", 10)),
+        timeout=timeout_of("sms"),
     )
+
+
+def timeout_of(channel: str) -> float:
+    """Seconds one send on `channel` may take: the gateway's timeout (the sender keeps a
+    notice's lease longer than this, or leaves the notice to the next claim)."""
+    if channel == "webhook":
+        return float(envint("DOORSTEP_WEBHOOK_TIMEOUT_SECONDS", 10))
+    if channel == "sms":
+        return float(envint("DOORSTEP_SMS_TIMEOUT_SECONDS", 10))
+    return 0.0
 
 
 def gateway_for(channel: str) -> Gateway:
     if channel == "webhook":
-        return WebhookGateway(timeout=float(envint("DOORSTEP_WEBHOOK_TIMEOUT_SECONDS", 10)))
+        return WebhookGateway(timeout=timeout_of("webhook"))
     if channel == "sms":
         return sms_gateway()
     return ConsoleGateway()

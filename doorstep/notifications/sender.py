@@ -26,7 +26,13 @@ from django.db.models import F
 
 from doorstep.core import clock as app_clock
 from doorstep.core.env import envint
-from doorstep.notifications.gateways import DeliveryError, Message, Receipt, gateway_for
+from doorstep.notifications.gateways import (
+    DeliveryError,
+    Message,
+    Receipt,
+    gateway_for,
+    timeout_of,
+)
 from doorstep.notifications.models import (
     CLAIMABLE,
     DeliveryAttempt,
@@ -158,10 +164,24 @@ def record(
 
 def send_due(worker_name: str, now: datetime | None = None, limit: int = 200) -> int:
     """Claim what is due, send it outside any transaction, record each result; returns how
-    many notices were tried. `now` fixes the clock for tests; by default each step reads it."""
+    many notices were tried. `now` fixes the clock for tests; by default each step reads it.
+
+    A batch whose sends are slow can outlast its lease: another worker may then have claimed
+    the rest. So a notice is sent only while its lease outlasts the send's timeout; the others
+    stay claimed and go to whoever claims them when the lease runs out."""
     token, notes = claim(worker_name, now or app_clock.now(), limit)
+    tried = 0
     for note in notes:
         started = now or app_clock.now()
+        if started + timedelta(seconds=timeout_of(note.channel)) >= note.available_at:
+            log.warning(
+                "worker %s: lease running out, %s of %s notices left to the next claim",
+                worker_name,
+                len(notes) - tried,
+                len(notes),
+            )
+            break
+        tried += 1
         result: Receipt | Exception
         try:
             result = gateway_for(note.channel).send(message_of(note))
@@ -169,4 +189,4 @@ def send_due(worker_name: str, now: datetime | None = None, limit: int = 200) ->
             result = exc
             log.warning("notification %s (%s) not sent: %s", note.pk, note.channel, exc)
         record(note, token, worker_name, started, result, now)
-    return len(notes)
+    return tried

@@ -140,6 +140,28 @@ def test_a_late_result_from_a_worker_whose_lease_ran_out_changes_nothing(
     assert note.claimed_by == "fast" and note.provider_message_id == "m-1"
 
 
+def test_a_worker_does_not_send_what_its_lease_no_longer_covers(
+    sms_provider: Receiver, time_machine: Any
+) -> None:
+    """The first send of a batch takes the whole lease (a provider answering slowly): the
+    second notice may belong to another worker by then, so this one leaves it."""
+    time_machine.move_to(T0, tick=False)
+    first, second = sms(2)
+
+    def slow(received: Any) -> int:
+        time_machine.shift(lease())
+        return 200
+
+    sms_provider.check = slow
+    assert send_due("slow") == 1
+    sms_provider.check = None
+    assert send_due("next") == 1  # the lease has run out: the second is claimed again
+    assert Notification.objects.filter(status="sent").count() == 2
+    assert sorted(sms_provider.accepted.values()) == [1, 1]  # each reached the provider once
+    second.refresh_from_db()
+    assert second.claimed_by == "next"
+
+
 def test_the_console_is_the_default_gateway(caplog: Any) -> None:
     (note,) = sms()
     with caplog.at_level("WARNING", logger="doorstep.notifications"):
