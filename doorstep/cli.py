@@ -38,7 +38,8 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     print(summary)
     if ns.no_serve:
         return 0
-    return _serve(ns.port, ns.workers, banner=True, with_worker=True)
+    threads = int(os.environ.get("DOORSTEP_THREADS", "4"))
+    return _serve(ns.port, ns.workers, banner=True, with_worker=True, threads=threads)
 
 
 def cmd_serve(ns: argparse.Namespace) -> int:
