@@ -38,7 +38,7 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     print(summary)
     if ns.no_serve:
         return 0
-    threads = int(os.environ.get("DOORSTEP_THREADS", "4"))
+    threads = int(os.environ.get("DOORSTEP_THREADS", "1"))
     return _serve(ns.port, ns.workers, banner=True, with_worker=True, threads=threads)
 
 
@@ -117,8 +117,9 @@ def _run_gunicorn(settings: Any, bind: str, port: int, workers: int, threads: in
         def load_config(self) -> None:
             self.cfg.set("bind", f"{bind}:{port}")
             self.cfg.set("workers", workers)
-            # More than one thread: gunicorn's gthread workers, which overlap one request's
-            # database waits with another's work.
+            # More than one thread: gunicorn's gthread workers. Measured under `bench load` on
+            # 2 cores, one thread per process served more (the Python is CPU-bound; threads
+            # of one process take turns on it), so the default stays at 1.
             self.cfg.set("threads", threads)
             self.cfg.set("accesslog", os.environ.get("DOORSTEP_ACCESS_LOG", None))
             self.cfg.set("timeout", 60)
@@ -287,8 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--threads",
         type=int,
-        default=int(os.environ.get("DOORSTEP_THREADS", "4")),
-        help="threads per process (gunicorn's gthread worker; 1: its sync worker)",
+        default=int(os.environ.get("DOORSTEP_THREADS", "1")),
+        help="threads per process (more than 1: gunicorn's gthread worker)",
     )
     p.set_defaults(fn=cmd_serve)
 

@@ -507,7 +507,7 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--backlog", type=int, default=1200, help="open orders before the run")
     parser.add_argument("--demo-scale", type=float, default=1.0, help="the history's volume")
     parser.add_argument("--server-workers", type=int, default=3)
-    parser.add_argument("--server-threads", type=int, default=4, help="as `serve --threads`")
+    parser.add_argument("--server-threads", type=int, default=1, help="as `serve --threads`")
     parser.add_argument("--crash", action="store_true", help="SIGKILL the server and workers")
     parser.add_argument("--kill-every", type=float, default=10.0, help="mean seconds between kills")
     parser.add_argument("--lease", type=int, default=15, help="outbox lease, seconds")
