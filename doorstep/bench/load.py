@@ -4,23 +4,23 @@ worker killed by SIGKILL at random moments and started again.
 
 1. A scratch PostgreSQL database is migrated and filled by `load_setup prepare`: the demo's
    week of history, the urban branch grown to a large branch's crew, a backlog of open orders
-   whose restore clocks fall due during the run, and a login per person.
-2. `doorstep serve` (gunicorn) and two `doorstep worker` processes start against it; SMS go to
-   a gateway in this process that answers like a provider and counts every post by its
-   Idempotency-Key.
-3. The generator's ceiling is measured: the same locust generator and wrk against an answer
-   with no database work (GET /api/v1/health), so the mixed load's figures are known to be the
-   server's, not the generator's.
-4. The mixed load (`loadgen.py`) runs for `--seconds`. With `--crash`, a chaos thread kills, at
+   whose restore clocks fall due during the run, and a login per person; then ANALYZE.
+2. `doorstep serve` (gunicorn) starts against it, and the generator's ceiling is measured: the
+   same locust generator and wrk against an answer with no database work (GET
+   /api/v1/health), so the mixed load's figures are known to be the server's, not the
+   generator's. Then two `doorstep worker` processes start; SMS go to a gateway in this
+   process that answers like a provider and counts every post by its Idempotency-Key.
+3. The mixed load (`loadgen.py`) runs for `--seconds`. With `--crash`, a chaos thread kills, at
    random moments, the whole server (gunicorn and its processes), one server process, or one of
    the workers, and starts what it killed again.
-5. The workers are given time to send what is due (a notice claimed by a killed worker waits
-   for its lease), then everything stops and `load_setup check` compares the record with what
-   the generator was acknowledged; `doorstep verify-history` runs as the CLI.
+4. The server stops first (it finishes the requests it holds); the workers get the lease and a
+   minute more to send what they owe (a notice claimed by a killed worker is sent again when
+   its lease runs out), then stop, and `load_setup check` compares the record with what the
+   generator was acknowledged; `doorstep verify-history` runs as the CLI.
 
 Prints, per endpoint class, throughput and p50/p95/p99, errors (a 5xx, or a failure that was not
-a dead server), requests that met a dead server (`unavail`: API calls are retried with their
-key, page loads abandoned), refusals (4xx, with the first message of each in the JSON), then the
+a dead server), requests that met a dead server (`unavail`: API calls are retried, an action
+or intake with its key; page loads are abandoned), refusals (4xx, with the first message of each in the JSON), then the
 CPU each process used, the database's growth and the checks.
 """
 
