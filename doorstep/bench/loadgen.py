@@ -10,12 +10,14 @@ time, each posted with an Idempotency-Key and retried with it); dispatchers refr
 board and the order list and assigning what came in (not the members of a batch fault, which
 wait for their incident); quality agents taking callbacks; managers on the KPI pages, confirming
 the storm's incidents as outages (which pauses their members' clocks and tells every customer)
-and closing them a minute later. Every request is named by its endpoint class, which is what the report groups.
+and closing them a minute later. Every request is named by its endpoint class, which is what
+the report groups.
 
 What a 2xx answer acknowledged — an order, an action (its order and event number) — is written
 to OUT with the per-class figures, so the bench can check afterwards that the record holds all
-of it. A request that met a dead server (connection refused or reset, 502/503) is retried with
-the same key, as a phone's queue does, until the run ends.
+of it. An API request that met a dead server (connection refused or reset, 502/503/504) is
+retried until the run ends, an intake or action with the same key, as a phone's queue does; a
+page load that met one is counted as unavailable and not retried.
 """
 
 from __future__ import annotations
